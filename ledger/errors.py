@@ -1,0 +1,85 @@
+"""Every rule the ledger enforces has its own error, all under ``LedgerError``.
+
+Messages are written for the person at the keyboard (usually a treasurer): they say what
+was refused and what to do instead, never a stack trace or an SQL fragment.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Root of every refusal the ledger makes; the message is safe to show to a user."""
+
+
+class InvalidAmount(LedgerError):
+    """An amount that is not exact, not finite, zero where it may not be, or too large."""
+
+
+class UnknownCommodity(LedgerError):
+    """A commodity code the ledger does not keep."""
+
+
+class CommodityMismatch(LedgerError):
+    """An amount in one commodity sent to an account that keeps another."""
+
+
+class InvalidEntry(LedgerError):
+    """An entry that is malformed: no key, an impossible date, a too-long memo."""
+
+
+class TooFewPostings(InvalidEntry):
+    """An entry must move value between at least two postings."""
+
+
+class UnbalancedEntry(InvalidEntry):
+    """The postings of one commodity in an entry do not sum to zero."""
+
+
+class UnknownAccount(LedgerError):
+    """An account that does not exist, or exists in another group."""
+
+
+class UnknownGroup(LedgerError):
+    """A group code or id that the book does not hold."""
+
+
+class InsufficientBalance(LedgerError):
+    """A posting would take an account that forbids it below zero."""
+
+
+class ClosedPeriod(LedgerError):
+    """An entry dated inside a period that has been closed."""
+
+
+class IdempotencyConflict(LedgerError):
+    """An idempotency key reused for a different request."""
+
+
+class ReversalError(LedgerError):
+    """An entry that cannot be reversed (unknown, or reversed already)."""
+
+
+class JournalImportError(LedgerError):
+    """A journal file that cannot be imported; names the row and the reason."""
+
+    def __init__(self, row: int | None, reason: str) -> None:
+        self.row = row
+        self.reason = reason
+        where = f"Row {row}: " if row is not None else ""
+        super().__init__(f"{where}{reason} Nothing was imported.")
+
+
+class BookNotReady(LedgerError):
+    """A book that has not been created or is at an older schema version."""
+
+
+class BookBusy(LedgerError):
+    """Another user is writing to the book and did not finish in time; try again."""
+
+
+class DatabaseRefused(LedgerError):
+    """The database itself refused a change that would break a ledger rule.
+
+    The Python checks run first and give the detailed message; this error means something
+    got past them (or went around them), and the database held the line.
+    """

@@ -1,0 +1,232 @@
+"""The book's tables.
+
+A book holds many groups; every table that holds group data carries ``group_id`` (and the
+journal's keys start with it), so the data can later be partitioned or distributed by group
+without a schema change.
+
+Rules that must hold even when someone goes around this code are enforced by the database:
+declared here as keys and CHECK constraints, and as triggers written by hand in the
+migrations (Alembic cannot autogenerate those). ``migrations/`` is the only source of the
+real schema; these classes describe it to SQLAlchemy, and a test proves the two agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid as uuid_module
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ACCOUNT_TYPES = ("asset", "liability", "equity", "income", "expense")
+# Debit-normal accounts: a positive (debit) balance is their natural side.
+DEBIT_NORMAL = ("asset", "expense")
+GENESIS_HASH = "0" * 64
+
+
+def new_uuid() -> str:
+    return str(uuid_module.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class CommodityRow(Base):
+    """Commodities the book may hold; seeded by the migration that introduces each."""
+
+    __tablename__ = "commodities"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    exponent: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (CheckConstraint("exponent BETWEEN 0 AND 6", name="exponent_range"),)
+
+
+class Group(Base):
+    """A savings group, VSLA or rice bank: one book-within-the-book with its own chain."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("length(code) > 0", name="code_not_empty"),)
+
+
+class Member(Base):
+    """A member of a group. Issue #3 fills in the rest of a member's details."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    code: Mapped[str] = mapped_column(String(32))
+    name_latin: Mapped[str] = mapped_column(String(200))
+    name_khmer: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "code"),
+        # Lets accounts point at (member, group) so a member's account stays in their group.
+        UniqueConstraint("id", "group_id"),
+    )
+
+
+class Account(Base):
+    """One commodity each; the balance is a cache kept by the database on every posting.
+
+    ``balance`` is in minor units, debit positive. ``last_seq`` is the sequence number of
+    the last entry that moved it; the guard trigger only lets both change together with
+    the postings of the entry being posted, so no one can edit a balance by hand.
+    """
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(200))
+    commodity: Mapped[str] = mapped_column(ForeignKey("commodities.code"))
+    type: Mapped[str] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(Integer)
+    no_negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "name", "commodity"),
+        UniqueConstraint("id", "group_id", "commodity"),
+        ForeignKeyConstraint(
+            ["member_id", "group_id"],
+            ["members.id", "members.group_id"],
+            name="fk_accounts_member_group_members",
+        ),
+        CheckConstraint(
+            "type IN ('asset', 'liability', 'equity', 'income', 'expense')", name="type_known"
+        ),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+        CheckConstraint(
+            "NOT no_negative OR "
+            "(CASE WHEN type IN ('asset', 'expense') THEN balance ELSE -balance END) >= 0",
+            name="no_negative",
+        ),
+    )
+
+
+class JournalEntry(Base):
+    """A posted entry: immutable, one link in its group's hash chain.
+
+    The row is written after its postings; the database checks the chain, the balance and
+    the period when it is inserted, and refuses any later update or delete.
+    """
+
+    __tablename__ = "journal_entries"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    memo: Mapped[str] = mapped_column(String(500))
+    author: Mapped[str] = mapped_column(String(100))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    reverses_seq: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "idempotency_key"),
+        # An entry can be reversed once.
+        UniqueConstraint("group_id", "reverses_seq"),
+        ForeignKeyConstraint(
+            ["group_id", "reverses_seq"],
+            ["journal_entries.group_id", "journal_entries.seq"],
+            name="fk_journal_entries_reverses_journal_entries",
+        ),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        CheckConstraint("length(hash) = 64 AND length(prev_hash) = 64", name="hash_length"),
+        CheckConstraint("length(idempotency_key) > 0", name="key_not_empty"),
+    )
+
+
+class Posting(Base):
+    """One line of an entry: an amount in minor units (debit positive) on one account."""
+
+    __tablename__ = "postings"
+
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(Integer)
+    commodity: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        # Postings are written before their entry; the entry must exist by commit.
+        ForeignKeyConstraint(
+            ["group_id", "entry_seq"],
+            ["journal_entries.group_id", "journal_entries.seq"],
+            name="fk_postings_entry_journal_entries",
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        # The account must be in the same group and keep the posting's commodity.
+        ForeignKeyConstraint(
+            ["account_id", "group_id", "commodity"],
+            ["accounts.id", "accounts.group_id", "accounts.commodity"],
+            name="fk_postings_account_accounts",
+        ),
+        CheckConstraint(
+            "amount <> 0 AND amount BETWEEN -1000000000000000 AND 1000000000000000",
+            name="amount_range",
+        ),
+        CheckConstraint("line_no >= 1", name="line_positive"),
+        Index("ix_postings_account_history", "account_id", "entry_seq"),
+    )
+
+
+class PeriodClose(Base):
+    """A closed period: nothing may be posted dated on or before ``closed_through``.
+
+    Append-only. The chain head at the moment of closing is kept so a rewritten chain is
+    caught by verify even if every hash in it was recomputed.
+    """
+
+    __tablename__ = "period_closes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    closed_through: Mapped[dt.date] = mapped_column(Date)
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    closed_by: Mapped[str] = mapped_column(String(100))
+    head_seq: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_period_closes_group", "group_id", "closed_through"),)

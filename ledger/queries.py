@@ -1,0 +1,98 @@
+"""Read-only questions about the book, answered as plain frozen records.
+
+Balances come from the cached per-account balance the database maintains on every
+posting, so a trial balance reads one row per account and never scans the journal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from moneyed import Money
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.models import Account, Group, JournalEntry, Posting
+from ledger.money import from_minor
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRow:
+    group_code: str
+    account_id: int
+    account: str
+    type: str
+    commodity: str
+    balance_minor: int
+
+    @property
+    def balance(self) -> Money:
+        return from_minor(self.balance_minor, self.commodity)
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalance:
+    rows: tuple[BalanceRow, ...]
+    totals_minor: dict[str, int]  # per commodity; zero in a sound book
+
+    @property
+    def balanced(self) -> bool:
+        return all(total == 0 for total in self.totals_minor.values())
+
+
+def trial_balance(session: Session, group_id: int | None = None) -> TrialBalance:
+    query = (
+        select(
+            Group.code,
+            Account.id,
+            Account.name,
+            Account.type,
+            Account.commodity,
+            Account.balance,
+        )
+        .join(Group, Group.id == Account.group_id)
+        .order_by(Group.code, Account.name, Account.commodity)
+    )
+    if group_id is not None:
+        query = query.where(Account.group_id == group_id)
+    rows = tuple(BalanceRow(*row) for row in session.execute(query))
+    totals: dict[str, int] = defaultdict(int)
+    for row in rows:
+        totals[row.commodity] += row.balance_minor
+    return TrialBalance(rows, dict(sorted(totals.items())))
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    seq: int
+    entry_date: dt.date
+    memo: str
+    amount_minor: int
+    running_minor: int
+
+
+def account_history(
+    session: Session, account_id: int, *, limit: int | None = None
+) -> list[HistoryRow]:
+    """Every movement of one account, oldest first, with the running balance.
+
+    Served by the (account_id, entry_seq) index: cost grows with this account's postings,
+    not with the size of the book. ``limit`` keeps the most recent rows only.
+    """
+    query = (
+        select(JournalEntry.seq, JournalEntry.entry_date, JournalEntry.memo, Posting.amount)
+        .join(
+            JournalEntry,
+            (JournalEntry.group_id == Posting.group_id) & (JournalEntry.seq == Posting.entry_seq),
+        )
+        .where(Posting.account_id == account_id)
+        .order_by(Posting.entry_seq, Posting.line_no)
+    )
+    running = 0
+    rows: list[HistoryRow] = []
+    for seq, date, memo, amount in session.execute(query):
+        running += amount
+        rows.append(HistoryRow(seq, date, memo, amount, running))
+    return rows[-limit:] if limit else rows
