@@ -8,7 +8,13 @@ from __future__ import annotations
 
 
 class LedgerError(Exception):
-    """Root of every refusal the ledger makes; the message is safe to show to a user."""
+    """Root of every refusal the ledger makes; the message is safe to show to a user.
+
+    ``entry_index`` is set when the refusal concerns one request of a batch (its position),
+    so an importer can name the row the user has to fix.
+    """
+
+    entry_index: int | None = None
 
 
 class InvalidAmount(LedgerError):

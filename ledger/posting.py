@@ -17,7 +17,8 @@ import datetime as dt
 import unicodedata
 import uuid as uuid_module
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from moneyed import Money
@@ -33,6 +34,7 @@ from ledger.errors import (
     InsufficientBalance,
     InvalidAmount,
     InvalidEntry,
+    LedgerError,
     ReversalError,
     TooFewPostings,
     UnbalancedEntry,
@@ -126,8 +128,9 @@ def post_entries(
         return []
     created_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
     today = created_at.date()
-    for index, request in enumerate(requests):
-        _check_shape(request, index, len(requests), today)
+    with _blame_on_request() as blame:
+        for blame.index, request in enumerate(requests):
+            _check_shape(request, today)
 
     group_ids = sorted({r.group_id for r in requests})
     groups = _lock_groups(session, group_ids)
@@ -144,103 +147,103 @@ def post_entries(
     posting_rows: list[dict[str, object]] = []
     entry_rows: list[dict[str, object]] = []
 
-    for index, request in enumerate(requests):
-        where = _where(index, len(requests))
-        group_uuid = groups[request.group_id]
-        _check_accounts_and_balance(request, accounts, where)
-        reverses_uuid = None
-        if request.reverses_seq is not None:
-            reverses_uuid = _check_reversal(request, reversal_targets, reversed_in_batch, where)
-        fingerprint = request_hash(
-            entry_date=request.entry_date,
-            memo=request.memo,
-            reverses_uuid=reverses_uuid,
-            postings=[
-                (accounts[ln.account_id].uuid, ln.commodity, ln.minor) for ln in request.lines
-            ],
-        )
-        key = (request.group_id, request.idempotency_key)
-        earlier = batch_keys.get(key) or known.get(key)
-        if earlier is not None:
-            earlier_fingerprint, earlier_entry = earlier
-            if earlier_fingerprint != fingerprint:
-                raise IdempotencyConflict(
-                    f"{where}the key {request.idempotency_key!r} was already used for a "
-                    f"different entry (#{earlier_entry.seq}); nothing was posted. "
-                    "Use a new key for a new entry."
+    with _blame_on_request() as blame:
+        for blame.index, request in enumerate(requests):
+            group_uuid = groups[request.group_id]
+            _check_accounts_and_balance(request, accounts)
+            reverses_uuid = None
+            if request.reverses_seq is not None:
+                reverses_uuid = _check_reversal(request, reversal_targets, reversed_in_batch)
+            fingerprint = request_hash(
+                entry_date=request.entry_date,
+                memo=request.memo,
+                reverses_uuid=reverses_uuid,
+                postings=[
+                    (accounts[ln.account_id].uuid, ln.commodity, ln.minor) for ln in request.lines
+                ],
+            )
+            key = (request.group_id, request.idempotency_key)
+            earlier = batch_keys.get(key) or known.get(key)
+            if earlier is not None:
+                earlier_fingerprint, earlier_entry = earlier
+                if earlier_fingerprint != fingerprint:
+                    raise IdempotencyConflict(
+                        f"The key {request.idempotency_key!r} was already used for a "
+                        f"different entry (#{earlier_entry.seq}); nothing was posted. "
+                        "Use a new key for a new entry."
+                    )
+                replay = PostedEntry(
+                    earlier_entry.group_id,
+                    earlier_entry.seq,
+                    earlier_entry.uuid,
+                    earlier_entry.hash,
+                    True,
                 )
-            replay = PostedEntry(
-                earlier_entry.group_id,
-                earlier_entry.seq,
-                earlier_entry.uuid,
-                earlier_entry.hash,
-                True,
-            )
-            results.append(replay)
-            continue
-        if request.reverses_seq is not None:
-            reversed_in_batch.add((request.group_id, request.reverses_seq))
+                results.append(replay)
+                continue
+            if request.reverses_seq is not None:
+                reversed_in_batch.add((request.group_id, request.reverses_seq))
 
-        closed_through = closed.get(request.group_id)
-        if closed_through is not None and request.entry_date <= closed_through:
-            raise ClosedPeriod(
-                f"{where}the books are closed up to {closed_through.isoformat()}; "
-                f"an entry dated {request.entry_date.isoformat()} cannot be posted. "
-                "Date the entry (or its correction) after the close."
-            )
-        _apply_and_check_no_negative(request, accounts, balances, where)
+            closed_through = closed.get(request.group_id)
+            if closed_through is not None and request.entry_date <= closed_through:
+                raise ClosedPeriod(
+                    f"The books are closed up to {closed_through.isoformat()}; "
+                    f"an entry dated {request.entry_date.isoformat()} cannot be posted. "
+                    "Date the entry (or its correction) after the close."
+                )
+            _apply_and_check_no_negative(request, accounts, balances)
 
-        head_seq, head_hash = heads[request.group_id]
-        seq = head_seq + 1
-        entry_uuid = str(uuid_module.uuid4())
-        hashed = [
-            HashedPosting(n, accounts[ln.account_id].uuid, ln.commodity, ln.minor)
-            for n, ln in enumerate(request.lines, start=1)
-        ]
-        own_hash = entry_hash(
-            group_uuid=group_uuid,
-            seq=seq,
-            uuid=entry_uuid,
-            entry_date=request.entry_date,
-            memo=request.memo,
-            author=request.author,
-            idempotency_key=request.idempotency_key,
-            reverses_uuid=reverses_uuid,
-            created_at=created_at,
-            prev_hash=head_hash,
-            postings=hashed,
-        )
-        heads[request.group_id] = (seq, own_hash)
-        for n, ln in enumerate(request.lines, start=1):
-            posting_rows.append(
+            head_seq, head_hash = heads[request.group_id]
+            seq = head_seq + 1
+            entry_uuid = str(uuid_module.uuid4())
+            hashed = [
+                HashedPosting(n, accounts[ln.account_id].uuid, ln.commodity, ln.minor)
+                for n, ln in enumerate(request.lines, start=1)
+            ]
+            own_hash = entry_hash(
+                group_uuid=group_uuid,
+                seq=seq,
+                uuid=entry_uuid,
+                entry_date=request.entry_date,
+                memo=request.memo,
+                author=request.author,
+                idempotency_key=request.idempotency_key,
+                reverses_uuid=reverses_uuid,
+                created_at=created_at,
+                prev_hash=head_hash,
+                postings=hashed,
+            )
+            heads[request.group_id] = (seq, own_hash)
+            for n, ln in enumerate(request.lines, start=1):
+                posting_rows.append(
+                    {
+                        "group_id": request.group_id,
+                        "entry_seq": seq,
+                        "line_no": n,
+                        "account_id": ln.account_id,
+                        "commodity": ln.commodity,
+                        "amount": ln.minor,
+                    }
+                )
+            entry_rows.append(
                 {
                     "group_id": request.group_id,
-                    "entry_seq": seq,
-                    "line_no": n,
-                    "account_id": ln.account_id,
-                    "commodity": ln.commodity,
-                    "amount": ln.minor,
+                    "seq": seq,
+                    "uuid": entry_uuid,
+                    "entry_date": request.entry_date,
+                    "memo": request.memo,
+                    "author": request.author,
+                    "idempotency_key": request.idempotency_key,
+                    "request_hash": fingerprint,
+                    "reverses_seq": request.reverses_seq,
+                    "created_at": created_at,
+                    "prev_hash": head_hash,
+                    "hash": own_hash,
                 }
             )
-        entry_rows.append(
-            {
-                "group_id": request.group_id,
-                "seq": seq,
-                "uuid": entry_uuid,
-                "entry_date": request.entry_date,
-                "memo": request.memo,
-                "author": request.author,
-                "idempotency_key": request.idempotency_key,
-                "request_hash": fingerprint,
-                "reverses_seq": request.reverses_seq,
-                "created_at": created_at,
-                "prev_hash": head_hash,
-                "hash": own_hash,
-            }
-        )
-        posted = PostedEntry(request.group_id, seq, entry_uuid, own_hash, False)
-        batch_keys[key] = (fingerprint, posted)
-        results.append(posted)
+            posted = PostedEntry(request.group_id, seq, entry_uuid, own_hash, False)
+            batch_keys[key] = (fingerprint, posted)
+            results.append(posted)
 
     if entry_rows:
         try:
@@ -290,51 +293,61 @@ def reverse_entry(
 # --- checks ------------------------------------------------------------------------------
 
 
-def _where(index: int, total: int) -> str:
-    return f"Entry {index + 1}: " if total > 1 else ""
+class _Blame:
+    index = 0
 
 
-def _check_text(value: object, label: str, limit: int, where: str, *, required: bool) -> None:
+@contextmanager
+def _blame_on_request() -> Iterator[_Blame]:
+    """Record which request of a batch a refusal is about (see LedgerError.entry_index)."""
+    blame = _Blame()
+    try:
+        yield blame
+    except LedgerError as exc:
+        exc.entry_index = blame.index
+        raise
+
+
+def _check_text(value: object, label: str, limit: int, *, required: bool) -> None:
     if not isinstance(value, str):
-        raise InvalidEntry(f"{where}the {label} must be text.")
+        raise InvalidEntry(f"The {label} must be text.")
     if required and not value.strip():
-        raise InvalidEntry(f"{where}the {label} is empty.")
+        raise InvalidEntry(f"The {label} is empty.")
     if len(value) > limit:
-        raise InvalidEntry(f"{where}the {label} is longer than {limit} characters.")
+        raise InvalidEntry(f"The {label} is longer than {limit} characters.")
     if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise InvalidEntry(f"{where}the {label} contains control characters (such as tabs or NUL).")
+        raise InvalidEntry(f"The {label} contains control characters (such as tabs or NUL).")
 
 
-def _check_shape(request: EntryRequest, index: int, total: int, today: dt.date) -> None:
-    where = _where(index, total)
-    _check_text(request.idempotency_key, "idempotency key", MAX_KEY, where, required=True)
-    _check_text(request.memo, "description", MAX_MEMO, where, required=False)
-    _check_text(request.author, "author", MAX_AUTHOR, where, required=True)
+def _check_shape(request: EntryRequest, today: dt.date) -> None:
+    _check_text(request.idempotency_key, "idempotency key", MAX_KEY, required=True)
+    _check_text(request.memo, "description", MAX_MEMO, required=False)
+    _check_text(request.author, "author", MAX_AUTHOR, required=True)
     date = request.entry_date
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
-        raise InvalidEntry(f"{where}the entry date must be a date (no time of day).")
+        raise InvalidEntry("The entry date must be a date (no time of day).")
     if date < EARLIEST_DATE or date > today + FUTURE_LIMIT:
         raise InvalidEntry(
-            f"{where}the date {date.isoformat()} is out of range; it must be between "
+            f"The date {date.isoformat()} is out of range; it must be between "
             f"{EARLIEST_DATE.isoformat()} and {(today + FUTURE_LIMIT).isoformat()}."
         )
     if len(request.lines) < 2:
         raise TooFewPostings(
-            f"{where}an entry needs at least two postings (money comes from one account "
+            "An entry needs at least two postings (money comes from one account "
             "and goes to another)."
         )
     for line in request.lines:
         if not isinstance(line, Line):
-            raise InvalidEntry(f"{where}postings must be ledger Lines, got {line!r}.")
+            raise InvalidEntry(f"Postings must be ledger Lines, got {line!r}.")
         if line.commodity not in COMMODITIES:
-            raise InvalidEntry(f"{where}unknown commodity {line.commodity!r}.")
+            raise InvalidEntry(f"Unknown commodity {line.commodity!r}.")
         if not isinstance(line.minor, int) or isinstance(line.minor, bool):
-            raise InvalidAmount(f"{where}amounts must be whole minor units, got {line.minor!r}.")
+            raise InvalidAmount(f"Amounts must be whole minor units, got {line.minor!r}.")
         if line.minor == 0:
-            raise InvalidAmount(f"{where}a posting of zero moves nothing; leave it out.")
+            raise InvalidAmount("A posting of zero moves nothing; leave it out.")
         if abs(line.minor) > MAX_POSTING_MINOR:
             raise InvalidAmount(
-                f"{where}{format_minor(line.minor, line.commodity)} is beyond the largest "
+                f"{format_minor(line.minor, line.commodity)} is beyond the largest "
                 "amount the ledger accepts."
             )
     totals: dict[str, int] = defaultdict(int)
@@ -349,29 +362,25 @@ def _check_shape(request: EntryRequest, index: int, total: int, today: dt.date) 
             for c, t in sorted(off.items())
         )
         raise UnbalancedEntry(
-            f"{where}the entry does not balance: {detail}. Each commodity's debits must "
+            f"The entry does not balance: {detail}. Each commodity's debits must "
             "equal its credits (riel, dollars and rice are never netted against each other)."
         )
 
 
-def _check_accounts_and_balance(
-    request: EntryRequest, accounts: dict[int, _AccountState], where: str
-) -> None:
+def _check_accounts_and_balance(request: EntryRequest, accounts: dict[int, _AccountState]) -> None:
     for line in request.lines:
         account = accounts.get(line.account_id)
         if account is None or account.group_id != request.group_id:
-            raise UnknownAccount(
-                f"{where}account #{line.account_id} is not an account of this group."
-            )
+            raise UnknownAccount(f"Account #{line.account_id} is not an account of this group.")
         if account.commodity != line.commodity:
             raise CommodityMismatch(
-                f"{where}{format_minor(line.minor, line.commodity)} cannot go to "
+                f"{format_minor(line.minor, line.commodity)} cannot go to "
                 f"{account.name}, which keeps {account.commodity}."
             )
 
 
 def _apply_and_check_no_negative(
-    request: EntryRequest, accounts: dict[int, _AccountState], balances: dict[int, int], where: str
+    request: EntryRequest, accounts: dict[int, _AccountState], balances: dict[int, int]
 ) -> None:
     moved: dict[int, int] = defaultdict(int)
     for line in request.lines:
@@ -386,7 +395,7 @@ def _apply_and_check_no_negative(
                     balances[account_id] if account.type in DEBIT_NORMAL else -balances[account_id]
                 )
                 raise InsufficientBalance(
-                    f"{where}{account.name} has {format_minor(have, account.commodity)}; this "
+                    f"{account.name} has {format_minor(have, account.commodity)}; this "
                     f"entry would take it to {format_minor(natural, account.commodity)}, "
                     "and it may not go below zero."
                 )
@@ -398,17 +407,14 @@ def _check_reversal(
     request: EntryRequest,
     targets: dict[tuple[int, int], tuple[str, bool]],
     reversed_in_batch: set[tuple[int, int]],
-    where: str,
 ) -> str:
     key = (request.group_id, request.reverses_seq or 0)
     target = targets.get(key)
     if target is None:
-        raise ReversalError(
-            f"{where}there is no entry #{request.reverses_seq} in this group to reverse."
-        )
+        raise ReversalError(f"There is no entry #{request.reverses_seq} in this group to reverse.")
     target_uuid, already = target
     if already or key in reversed_in_batch:
-        raise ReversalError(f"{where}entry #{request.reverses_seq} has already been reversed.")
+        raise ReversalError(f"Entry #{request.reverses_seq} has already been reversed.")
     return target_uuid
 
 

@@ -219,7 +219,8 @@ def _verify_group(
             problem(
                 close.head_seq,
                 f"the journal up to #{close.head_seq} differs from what it was when the books "
-                f"were closed through {close.closed_through.isoformat()} (the chain was rewritten).",
+                f"were closed through {close.closed_through.isoformat()} "
+                "(the chain was rewritten).",
             )
     for account_id, account in sorted(accounts.items()):
         if account.balance != sums.get(account_id, 0):

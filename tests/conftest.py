@@ -1,0 +1,140 @@
+"""Fixtures that give every test its own book, on SQLite and on PostgreSQL.
+
+A migrated template is made once per run for each engine; each test then gets a copy
+(a file copy for SQLite, ``CREATE DATABASE ... TEMPLATE`` for PostgreSQL) and it is
+dropped afterwards, so tests never see each other's data and runs never collide.
+PostgreSQL tests need ``SANSAM_TEST_POSTGRES_URL``; without it they skip, saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ledger import migrate
+from ledger.db import Book
+
+POSTGRES_URL = os.environ.get("SANSAM_TEST_POSTGRES_URL")
+NO_POSTGRES = "PostgreSQL tests need SANSAM_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+RUN_ID = uuid.uuid4().hex[:8]
+
+settings.register_profile("ci", max_examples=40, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def _pg_admin():
+    return create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(database: str) -> str:
+    return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+
+class PgDatabases:
+    """Creates and drops throwaway PostgreSQL databases for one test run."""
+
+    def __init__(self) -> None:
+        self.admin = _pg_admin()
+        self.created: list[str] = []
+
+    def create(self, template: str | None = None) -> str:
+        name = f"sansam_t_{RUN_ID}_{uuid.uuid4().hex[:10]}"
+        clause = f" TEMPLATE {template}" if template else ""
+        with self.admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}{clause}"))
+        self.created.append(name)
+        return name
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+    def close(self) -> None:
+        for name in self.created:
+            self.drop(name)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PgDatabases | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    databases = PgDatabases()
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "book.sqlite"
+    book = Book(f"sqlite:///{path}")
+    migrate.upgrade(book)
+    book.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_databases: PgDatabases | None) -> str | None:
+    if pg_databases is None:
+        return None
+    name = pg_databases.create()
+    book = Book(_pg_url(name))
+    migrate.upgrade(book)
+    book.close()
+    return name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_name(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    return request.param
+
+
+@pytest.fixture
+def book_url(
+    engine_name: str,
+    tmp_path: Path,
+    sqlite_template: Path,
+    pg_template: str | None,
+    pg_databases: PgDatabases | None,
+) -> Iterator[str]:
+    """A freshly migrated, empty book of its own."""
+    if engine_name == "sqlite":
+        path = tmp_path / "book.sqlite"
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    assert pg_databases is not None and pg_template is not None
+    name = pg_databases.create(template=pg_template)
+    yield _pg_url(name)
+    pg_databases.drop(name)
+
+
+@pytest.fixture
+def blank_url(engine_name: str, tmp_path: Path, pg_databases: PgDatabases | None) -> Iterator[str]:
+    """An empty database with no schema at all (for migration tests)."""
+    if engine_name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.sqlite'}"
+        return
+    assert pg_databases is not None
+    name = pg_databases.create()
+    yield _pg_url(name)
+    pg_databases.drop(name)
+
+
+@pytest.fixture
+def book(book_url: str) -> Iterator[Book]:
+    opened = Book(book_url)
+    yield opened
+    opened.close()
