@@ -109,7 +109,7 @@ class _Importer:
         index = [columns.index(c) for c in HEADER]
         pending: _PendingEntry | None = None
         for fields in self._rows(reader):
-            if len(fields) == 1 and not fields[0].strip():
+            if not any(f.strip() for f in fields):
                 continue  # a blank line
             if len(fields) != len(columns):
                 raise JournalImportError(

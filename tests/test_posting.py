@@ -163,7 +163,7 @@ def test_an_account_of_another_group_is_refused(book):
 def test_cash_box_cannot_go_below_zero(book):
     g = make_group(book)
     post(book, transfer(g.group.id, g.cash, g.savings, "5000"))
-    with pytest.raises(InsufficientBalance, match="has 5,000 KHR.*-4,000 KHR"):
+    with pytest.raises(InsufficientBalance, match=r"has 5,000 KHR.*-4,000 KHR"):
         post(book, transfer(g.group.id, g.savings, g.cash, "9000"))
     assert balances(book)[("Assets:Cash box", "KHR")] == 5000
 

@@ -110,7 +110,7 @@ def test_raw_entry_with_a_gap_in_the_sequence_is_refused(book, posted):
 
 
 def test_raw_entry_that_does_not_link_to_the_chain_is_refused(book, posted):
-    with pytest.raises(DBAPIError, match="previous entry's hash|hash of the group"):
+    with pytest.raises(DBAPIError, match=r"previous entry's hash|hash of the group"):
         _raw_entry(book, posted, 4, [(posted.cash.id, 5), (posted.income.id, -5)], prev="a" * 64)
 
 
@@ -265,7 +265,8 @@ def _rehash_chain(book, g):
             )
             conn.execute(
                 text(
-                    "UPDATE journal_entries SET prev_hash = :p, hash = :h WHERE group_id = :g AND seq = :s"
+                    "UPDATE journal_entries SET prev_hash = :p, hash = :h "
+                    "WHERE group_id = :g AND seq = :s"
                 ),
                 {"p": prev, "h": new, "g": g.group.id, "s": e["seq"]},
             )

@@ -1,0 +1,109 @@
+"""The sansam command line as a user runs it: exit codes, messages, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tui.cli import main
+
+JOURNAL = """txn_id,date,group,description,account,commodity,amount
+t1,2026-01-05,SR-01,Opening cash,Assets:Cash box,KHR,150000
+t1,2026-01-05,SR-01,Opening cash,Equity:Opening,KHR,-150000
+t2,2026-01-12,SR-01,Savings,Assets:Cash box,KHR,5000
+t2,2026-01-12,SR-01,Savings,Liabilities:Savings:Dara,KHR,-5000
+"""
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Path:
+    path = tmp_path / "journal.csv"
+    path.write_text(JOURNAL, encoding="utf-8")
+    return path
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_fresh_book_from_init_to_verify(book_url, journal, capsys):
+    assert run(capsys, "init", "--db", book_url)[0] == 0
+    code, out, _ = run(capsys, "journal", "import", str(journal), "--db", book_url)
+    assert code == 0 and "2 new entries" in out
+    code, out, _ = run(capsys, "journal", "import", str(journal), "--db", book_url)
+    assert "0 new entries, 2 already in the book" in out
+    code, out, _ = run(capsys, "balances", "--db", book_url)
+    assert code == 0
+    assert "155,000 KHR" in out and "Total" in out
+    code, out, _ = run(capsys, "balances", "--json", "--group", "SR-01", "--db", book_url)
+    data = json.loads(out)
+    assert data["balanced"] and data["totals"] == {"KHR": "0"}
+    assert {"account": "Assets:Cash box", "balance": "155000"}.items() <= data["accounts"][
+        0
+    ].items()
+    code, out, _ = run(capsys, "verify", "--db", book_url)
+    assert code == 0 and out.startswith("OK: 1 group(s), 2 entries")
+    code, out, _ = run(capsys, "--db", book_url)
+    assert code == 0 and "SR-01" in out
+
+
+def test_verify_exits_nonzero_and_names_the_entry(book_url, journal, capsys):
+    run(capsys, "init", "--db", book_url)
+    run(capsys, "journal", "import", str(journal), "--db", book_url)
+    from ledger.db import Book
+
+    book = Book(book_url)
+    with book.engine.begin() as conn:
+        if book.dialect == "postgresql":
+            conn.execute(text("ALTER TABLE postings DISABLE TRIGGER USER"))
+        else:
+            conn.execute(text("DROP TRIGGER trg_postings_no_update"))
+        conn.execute(text("UPDATE postings SET amount = amount * 2 WHERE entry_seq = 2"))
+    book.close()
+    code, out, _ = run(capsys, "verify", "--db", book_url)
+    assert code == 1
+    assert "VERIFY FAILED" in out and "first break" in out and "entry #2" in out
+    code, out, _ = run(capsys, "verify", "--json", "--db", book_url)
+    assert code == 1 and json.loads(out)["problems"][0]["entry"] == 2
+
+
+def test_errors_are_one_sentence_without_a_traceback(book_url, tmp_path, capsys):
+    run(capsys, "init", "--db", book_url)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(JOURNAL + "t3,2026-02-30,SR-01,x,Assets:Cash box,KHR,1\n", encoding="utf-8")
+    code, _, err = run(capsys, "journal", "import", str(bad), "--db", book_url)
+    assert code == 2
+    assert err.startswith("sansam: Row 6: The date '2026-02-30'")
+    assert "Traceback" not in err
+    code, _, err = run(capsys, "balances", "--group", "NOPE", "--db", book_url)
+    assert code == 2 and "no group with code 'NOPE'" in err
+
+
+def test_commands_refuse_a_book_that_does_not_exist(tmp_path, capsys):
+    code, _, err = run(capsys, "balances", "--db", str(tmp_path / "none.sqlite"))
+    assert code == 2 and "Create it with: sansam init" in err
+
+
+def test_the_installed_command_uses_sansam_db(tmp_path, journal):
+    """The console script, as a user's shell runs it, with the SANSAM_DB variable."""
+    env = dict(os.environ, SANSAM_DB=str(tmp_path / "env-book.sqlite"))
+    sansam = Path(sys.executable).with_name("sansam")
+
+    def sh(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(sansam), *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    assert "Created a new book" in sh("init").stdout
+    assert sh("journal", "import", str(journal)).returncode == 0
+    done = sh("verify")
+    assert done.returncode == 0 and "2 entries" in done.stdout
+    assert (tmp_path / "env-book.sqlite").exists()
