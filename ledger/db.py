@@ -111,6 +111,15 @@ class Book:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def location(self) -> str:
+        """Where the book is, as a person would write it: a file path, or a URL
+        without its password."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database:
+            return url.database
+        return url.render_as_string(hide_password=True)
+
     @classmethod
     def open(cls, db: str | os.PathLike[str] | None = None) -> Book:
         return cls(resolve_url(db))

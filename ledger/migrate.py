@@ -53,8 +53,7 @@ def ensure_ready(book: Book) -> None:
     current = current_revision(book)
     if current is None:
         raise BookNotReady(
-            f"There is no Sansam book at {book.engine.url.render_as_string()}. "
-            "Create it with: sansam init"
+            f"There is no Sansam book at {book.location}. Create it with: sansam init"
         )
     if current != head_revision():
         raise BookNotReady(

@@ -19,7 +19,7 @@ import uuid as uuid_module
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from moneyed import Money
 from sqlalchemy import func, insert, select
@@ -151,9 +151,7 @@ def post_entries(
         for blame.index, request in enumerate(requests):
             group_uuid = groups[request.group_id]
             _check_accounts_and_balance(request, accounts)
-            reverses_uuid = None
-            if request.reverses_seq is not None:
-                reverses_uuid = _check_reversal(request, reversal_targets, reversed_in_batch)
+            reverses_uuid = _reversal_target(request, reversal_targets)
             fingerprint = request_hash(
                 entry_date=request.entry_date,
                 memo=request.memo,
@@ -172,16 +170,12 @@ def post_entries(
                         f"different entry (#{earlier_entry.seq}); nothing was posted. "
                         "Use a new key for a new entry."
                     )
-                replay = PostedEntry(
-                    earlier_entry.group_id,
-                    earlier_entry.seq,
-                    earlier_entry.uuid,
-                    earlier_entry.hash,
-                    True,
-                )
-                results.append(replay)
+                # Idempotency comes before every other check: a replay returns the first
+                # entry even if, since then, it was reversed or its period was closed.
+                results.append(replace(earlier_entry, replayed=True))
                 continue
             if request.reverses_seq is not None:
+                _check_not_yet_reversed(request, reversal_targets, reversed_in_batch)
                 reversed_in_batch.add((request.group_id, request.reverses_seq))
 
             closed_through = closed.get(request.group_id)
@@ -403,19 +397,26 @@ def _apply_and_check_no_negative(
         balances[account_id] += delta
 
 
-def _check_reversal(
+def _reversal_target(
+    request: EntryRequest, targets: dict[tuple[int, int], tuple[str, bool]]
+) -> str | None:
+    """The uuid of the entry a request reverses (None if it reverses nothing)."""
+    if request.reverses_seq is None:
+        return None
+    target = targets.get((request.group_id, request.reverses_seq))
+    if target is None:
+        raise ReversalError(f"There is no entry #{request.reverses_seq} in this group to reverse.")
+    return target[0]
+
+
+def _check_not_yet_reversed(
     request: EntryRequest,
     targets: dict[tuple[int, int], tuple[str, bool]],
     reversed_in_batch: set[tuple[int, int]],
-) -> str:
+) -> None:
     key = (request.group_id, request.reverses_seq or 0)
-    target = targets.get(key)
-    if target is None:
-        raise ReversalError(f"There is no entry #{request.reverses_seq} in this group to reverse.")
-    target_uuid, already = target
-    if already or key in reversed_in_batch:
+    if targets[key][1] or key in reversed_in_batch:
         raise ReversalError(f"Entry #{request.reverses_seq} has already been reversed.")
-    return target_uuid
 
 
 # --- reads (with locks) ------------------------------------------------------------------

@@ -264,6 +264,21 @@ def test_reversal_restores_balances_and_keeps_the_original(book):
         )
 
 
+def test_pressing_enter_twice_on_a_reversal_returns_the_first_reversal(book):
+    g = make_group(book)
+    post(book, transfer(g.group.id, g.cash, g.savings, "5000"))
+
+    def reverse(session):
+        return reverse_entry(
+            session, group_id=g.group.id, seq=1, entry_date=DAY, idempotency_key="fix-1", author="t"
+        )
+
+    first = book.write(reverse)
+    second = book.write(reverse)
+    assert second.replayed and (second.seq, second.hash) == (first.seq, first.hash)
+    assert entry_count(book) == (2, 4)
+
+
 def test_nothing_is_posted_into_a_closed_period(book):
     g = make_group(book)
     post(book, transfer(g.group.id, g.cash, g.savings, "5000", date=dt.date(2026, 1, 20)))

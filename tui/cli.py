@@ -124,7 +124,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         before = migrate.current_revision(book)
         migrate.upgrade(book)
         after = migrate.current_revision(book)
-        where = book.engine.url.render_as_string(hide_password=True)
+        where = book.location
         if before is None:
             print(f"Created a new book at {where} (schema {after}).")
         elif before != after:
@@ -137,7 +137,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     with _open(args) as book, book.read() as session:
         summary = book_summary(session)
-    print(f"Sansam book: {book.engine.url.render_as_string(hide_password=True)}")
+    print(f"Sansam book: {book.location}")
     if not summary.groups:
         print("It holds no groups yet. Import a journal with: sansam journal import FILE.csv")
     else:
