@@ -13,7 +13,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger.errors import ClosedPeriod
-from ledger.models import GENESIS_HASH, JournalEntry, PeriodClose
+from ledger.models import Group, PeriodClose
+from ledger.queries import chain_head
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,18 +28,15 @@ class ClosedPeriodRecord:
 def close_period(
     session: Session, group_id: int, through: dt.date, closed_by: str
 ) -> ClosedPeriodRecord:
+    # Lock the group as the write path does, so no entry lands between reading the
+    # head and recording it.
+    session.execute(select(Group.id).where(Group.id == group_id).with_for_update())
     current = session.execute(
         select(func.max(PeriodClose.closed_through)).where(PeriodClose.group_id == group_id)
     ).scalar()
     if current is not None and through <= current:
         raise ClosedPeriod(f"The books are already closed up to {current.isoformat()}.")
-    head = session.execute(
-        select(JournalEntry.seq, JournalEntry.hash)
-        .where(JournalEntry.group_id == group_id)
-        .order_by(JournalEntry.seq.desc())
-        .limit(1)
-    ).first()
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    head_seq, head_hash = chain_head(session, group_id)
     session.execute(
         insert(PeriodClose).values(
             group_id=group_id,

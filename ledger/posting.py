@@ -44,7 +44,6 @@ from ledger.errors import (
 from ledger.hashing import HashedPosting, entry_hash, request_hash
 from ledger.models import (
     DEBIT_NORMAL,
-    GENESIS_HASH,
     Account,
     Group,
     JournalEntry,
@@ -52,6 +51,7 @@ from ledger.models import (
     Posting,
 )
 from ledger.money import COMMODITIES, MAX_POSTING_MINOR, format_minor, from_minor, to_minor
+from ledger.queries import chain_head
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
 # A date more than a year ahead is a typing mistake (2062 for 2026), not a plan.
@@ -136,7 +136,7 @@ def post_entries(
     groups = _lock_groups(session, group_ids)
     accounts = _lock_accounts(session, {line.account_id for r in requests for line in r.lines})
     known = _known_keys(session, requests)
-    heads = {g: _head(session, g) for g in group_ids}
+    heads = {g: chain_head(session, g) for g in group_ids}
     closed = _closed_through(session, group_ids)
     reversal_targets = _reversal_targets(session, requests)
 
@@ -496,16 +496,6 @@ def _known_keys(
                     PostedEntry(group_id, row.seq, row.uuid, row.hash, True),
                 )
     return known
-
-
-def _head(session: Session, group_id: int) -> tuple[int, str]:
-    row = session.execute(
-        select(JournalEntry.seq, JournalEntry.hash)
-        .where(JournalEntry.group_id == group_id)
-        .order_by(JournalEntry.seq.desc())
-        .limit(1)
-    ).first()
-    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
 
 
 def _closed_through(session: Session, group_ids: list[int]) -> dict[int, dt.date]:

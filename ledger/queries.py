@@ -14,7 +14,7 @@ from moneyed import Money
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import Account, Group, JournalEntry, Posting
+from ledger.models import GENESIS_HASH, Account, Group, JournalEntry, Posting
 from ledger.money import from_minor
 
 
@@ -96,3 +96,14 @@ def account_history(
         running += amount
         rows.append(HistoryRow(seq, date, memo, amount, running))
     return rows[-limit:] if limit else rows
+
+
+def chain_head(session: Session, group_id: int) -> tuple[int, str]:
+    """The group's last entry number and hash (0 and the genesis hash when empty)."""
+    row = session.execute(
+        select(JournalEntry.seq, JournalEntry.hash)
+        .where(JournalEntry.group_id == group_id)
+        .order_by(JournalEntry.seq.desc())
+        .limit(1)
+    ).first()
+    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
