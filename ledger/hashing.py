@@ -1,7 +1,10 @@
 """The canonical form of an entry and its SHA-256 hash.
 
 Each group's journal is a chain: an entry's hash covers its own content, its postings and
-the previous entry's hash. The form is JSON with sorted keys and no spaces, over values
+the previous entry's hash. The content a client asked for (date, description, reversal,
+postings) is hashed once as the *request hash*, which also serves idempotency; the entry
+hash then covers that digest with the entry's place in the chain, so the postings are
+serialised once per entry, not twice. The form is JSON with sorted keys and no spaces, over values
 that are identical on every engine and every machine (UUIDs rather than row ids, integer
 minor units, ISO dates), so a bundle verified on a village PC verifies at the district
 office too. Version 1 of the form is fixed; a change needs a new version number.
@@ -12,17 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from collections.abc import Iterable
 
 FORM_VERSION = 1
-
-
-class HashedPosting(NamedTuple):
-    line_no: int
-    account_uuid: str
-    commodity: str
-    amount: int
 
 
 def _digest(payload: object) -> str:
@@ -40,29 +35,24 @@ def entry_hash(
     group_uuid: str,
     seq: int,
     uuid: str,
-    entry_date: dt.date,
-    memo: str,
     author: str,
     idempotency_key: str,
-    reverses_uuid: str | None,
     created_at: dt.datetime,
     prev_hash: str,
-    postings: Sequence[HashedPosting],
+    request: str,
 ) -> str:
+    """The chain link: who, when, where in the chain, and the request's digest."""
     return _digest(
         {
             "v": FORM_VERSION,
             "group": group_uuid,
             "seq": seq,
             "uuid": uuid,
-            "date": entry_date.isoformat(),
-            "memo": memo,
             "author": author,
             "key": idempotency_key,
-            "reverses": reverses_uuid,
             "created": timestamp_text(created_at),
             "prev": prev_hash,
-            "postings": [list(p) for p in postings],
+            "request": request,
         }
     )
 
@@ -75,6 +65,8 @@ def request_hash(
     postings: Iterable[tuple[str, str, int]],
 ) -> str:
     """What makes two requests "the same" for idempotency: date, memo, lines, reversal.
+
+    ``postings`` are (account uuid, commodity, minor amount) in line order.
 
     Who sent it and when do not count: a second press of Enter by the same treasurer a
     second later is the same request.

@@ -90,6 +90,9 @@ class _Importer:
         self.posted = 0
         self.replayed = 0
         self.batch: list[_PendingEntry] = []
+        # A federation journal names a few thousand accounts millions of times: check each
+        # name once.
+        self.valid_names: set[str] = set()
 
     def run(self, handle: IO[str]) -> None:
         reader = csv.reader(handle, strict=True)
@@ -166,7 +169,9 @@ class _Importer:
     def _posting(self, account: str, code: str, amount_text: str) -> tuple[str, str, int]:
         row = self.row_number
         try:
-            account_type(account)
+            if account not in self.valid_names:
+                account_type(account)
+                self.valid_names.add(account)
             commodity_code = commodity(code).code
             minor = parse_amount(amount_text, commodity_code)
         except LedgerError as exc:

@@ -9,6 +9,7 @@ a value that does not fit its commodity exactly is refused, never rounded.
 from __future__ import annotations
 
 import decimal
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -22,6 +23,7 @@ from ledger.errors import CommodityMismatch, InvalidAmount, UnknownCommodity
 # a trillion kg of rice). Far beyond any group, and small enough that a group's balances,
 # summed over millions of postings, stay inside a signed 64-bit integer on every engine.
 MAX_POSTING_MINOR: Final = 10**15
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,24}")
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,10 @@ def to_minor(value: Money, expected: str | None = None) -> int:
             f"Amount is in {c.code} but the account keeps {commodity(expected).code}."
         )
     amount = _to_decimal(value.amount, c)
-    minor = int(amount.scaleb(c.exponent))
+    return _in_range(int(amount.scaleb(c.exponent)), c)
+
+
+def _in_range(minor: int, c: Commodity) -> int:
     if abs(minor) > MAX_POSTING_MINOR:
         raise InvalidAmount(
             f"{format_minor(minor, c.code)} is beyond the largest amount the ledger accepts "
@@ -106,6 +111,9 @@ def parse_amount(text: str, code: str) -> int:
     cleaned = text.strip().replace(",", "").replace("_", "")
     if not cleaned:
         raise InvalidAmount("The amount is empty.")
+    if _WHOLE_NUMBER.fullmatch(cleaned):
+        # Most amounts (riel) are whole numbers: skip Decimal and Money for them.
+        return _in_range(int(cleaned) * 10**c.exponent, c)
     try:
         value = Decimal(cleaned)
     except decimal.InvalidOperation:

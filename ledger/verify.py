@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from ledger.hashing import HashedPosting, entry_hash
+from ledger.hashing import entry_hash, request_hash
 from ledger.models import GENESIS_HASH, Account, Group, JournalEntry, PeriodClose, Posting
 from ledger.money import format_minor
 
@@ -111,6 +111,7 @@ def _verify_group(
             e.created_at,
             e.prev_hash,
             e.hash,
+            e.request_hash,
             Posting.line_no,
             Posting.account_id,
             Posting.commodity,
@@ -129,7 +130,7 @@ def _verify_group(
     expected_seq = 1
     previous_hash = GENESIS_HASH
     current = None
-    lines: list[HashedPosting] = []
+    lines: list[tuple[int, str, str, int]] = []
 
     def finish(entry) -> None:  # type: ignore[no-untyped-def]
         nonlocal expected_seq, previous_hash
@@ -144,18 +145,21 @@ def _verify_group(
                 problem(seq, f"entry #{seq} appears out of order.")
         if entry.prev_hash != previous_hash:
             problem(seq, f"entry #{seq} does not link to the entry before it (chain broken).")
+        fingerprint = request_hash(
+            entry_date=entry.entry_date,
+            memo=entry.memo,
+            reverses_uuid=entry.reverses_uuid,
+            postings=[(uuid, commodity, amount) for _line, uuid, commodity, amount in lines],
+        )
         recomputed = entry_hash(
             group_uuid=group_uuid,
             seq=seq,
             uuid=entry.uuid,
-            entry_date=entry.entry_date,
-            memo=entry.memo,
             author=entry.author,
             idempotency_key=entry.idempotency_key,
-            reverses_uuid=entry.reverses_uuid,
             created_at=entry.created_at,
             prev_hash=entry.prev_hash,
-            postings=lines,
+            request=fingerprint,
         )
         if recomputed != entry.hash:
             problem(
@@ -163,13 +167,20 @@ def _verify_group(
                 f"entry #{seq} ({entry.entry_date.isoformat()}, {entry.memo!r}) was changed "
                 "after it was posted: its contents no longer match its hash.",
             )
+        elif fingerprint != entry.request_hash:
+            # The content is intact; only the idempotency record beside it was edited.
+            problem(
+                seq,
+                f"entry #{seq}'s stored request fingerprint was altered; a replay of its "
+                "key would no longer be recognised.",
+            )
         if len(lines) < 2:
             problem(
                 seq, f"entry #{seq} has {len(lines)} posting(s); every entry needs two or more."
             )
         totals: dict[str, int] = defaultdict(int)
         for line in lines:
-            totals[line.commodity] += line.amount
+            totals[line[2]] += line[3]
         for commodity, total in sorted(totals.items()):
             if total:
                 problem(
@@ -188,7 +199,7 @@ def _verify_group(
         if current is None or current.seq != seq:
             if current is not None:
                 finish(current)
-            current = _Entry(*row[:10])
+            current = _Entry(*row[:11])
             lines = []
         if row.line_no is not None:
             report.postings += 1
@@ -199,7 +210,7 @@ def _verify_group(
             else:
                 uuid = account.uuid
                 sums[row.account_id] += row.amount
-            lines.append(HashedPosting(row.line_no, uuid, row.commodity, row.amount))
+            lines.append((row.line_no, uuid, row.commodity, row.amount))
     if current is not None:
         finish(current)
 
@@ -245,3 +256,4 @@ class _Entry:
     created_at: object
     prev_hash: str
     hash: str
+    request_hash: str

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from ledger.hashing import HashedPosting, entry_hash
+from ledger.hashing import entry_hash, request_hash
 from ledger.periods import close_period
 from ledger.verify import verify_book
 from tests.helpers import make_group, post, transfer
@@ -170,6 +170,13 @@ def test_verify_catches_an_edited_amount(book, posted):
     assert "entry #2" in problem.message and "changed after it was posted" in problem.message
 
 
+def test_verify_catches_an_altered_request_fingerprint(book, posted):
+    drop_guards(book)
+    raw(book, "UPDATE journal_entries SET request_hash = :h WHERE seq = 3", h="0" * 64)
+    problem = first_break(book)
+    assert problem.seq == 3 and "fingerprint was altered" in problem.message
+
+
 def test_verify_catches_an_edited_memo(book, posted):
     drop_guards(book)
     raw(book, "UPDATE journal_entries SET memo = 'nothing to see' WHERE seq = 2")
@@ -250,24 +257,27 @@ def _rehash_chain(book, g):
             date = e["entry_date"]
             if isinstance(date, str):
                 date = dt.date.fromisoformat(date)
+            fingerprint = request_hash(
+                entry_date=date,
+                memo=e["memo"],
+                reverses_uuid=None,
+                postings=[(uuids[a], c, amt) for _n, a, c, amt in lines],
+            )
             new = entry_hash(
                 group_uuid=group_uuid,
                 seq=e["seq"],
                 uuid=e["uuid"],
-                entry_date=date,
-                memo=e["memo"],
                 author=e["author"],
                 idempotency_key=e["idempotency_key"],
-                reverses_uuid=None,
                 created_at=created,
                 prev_hash=prev,
-                postings=[HashedPosting(n, uuids[a], c, amt) for n, a, c, amt in lines],
+                request=fingerprint,
             )
             conn.execute(
                 text(
-                    "UPDATE journal_entries SET prev_hash = :p, hash = :h "
+                    "UPDATE journal_entries SET prev_hash = :p, hash = :h, request_hash = :r "
                     "WHERE group_id = :g AND seq = :s"
                 ),
-                {"p": prev, "h": new, "g": g.group.id, "s": e["seq"]},
+                {"p": prev, "h": new, "r": fingerprint, "g": g.group.id, "s": e["seq"]},
             )
             prev = new

@@ -9,7 +9,9 @@ against raw SQL that bypasses the application:
   commodity, and is not dated inside a closed period; inserting it applies its postings to
   the cached account balances;
 - posted entries and postings are never updated or deleted;
-- a cached balance changes only together with the postings of the entry being posted;
+- a cached balance changes only together with the postings of the entry being posted
+  (the delta must equal the SUM of that account's postings in it; with no postings the
+  SUM is NULL and the change is refused);
 - closed periods are append-only and record the chain head at closing.
 
 Revision ID: 0001
@@ -333,8 +335,6 @@ SQLITE_RULES = [
       WHERE NEW.last_seq <= OLD.last_seq
          OR EXISTS (SELECT 1 FROM journal_entries
                     WHERE group_id = NEW.group_id AND seq = NEW.last_seq)
-         OR NOT EXISTS (SELECT 1 FROM postings WHERE group_id = NEW.group_id
-                        AND entry_seq = NEW.last_seq AND account_id = NEW.id)
          OR NEW.balance - OLD.balance IS NOT
             (SELECT SUM(amount) FROM postings WHERE group_id = NEW.group_id
              AND entry_seq = NEW.last_seq AND account_id = NEW.id);
@@ -448,8 +448,6 @@ POSTGRESQL_RULES = [
         IF NEW.last_seq <= OLD.last_seq
            OR EXISTS (SELECT 1 FROM journal_entries
                       WHERE group_id = NEW.group_id AND seq = NEW.last_seq)
-           OR NOT EXISTS (SELECT 1 FROM postings WHERE group_id = NEW.group_id
-                          AND entry_seq = NEW.last_seq AND account_id = NEW.id)
            OR NEW.balance - OLD.balance IS DISTINCT FROM
               (SELECT sum(amount) FROM postings WHERE group_id = NEW.group_id
                AND entry_seq = NEW.last_seq AND account_id = NEW.id) THEN
