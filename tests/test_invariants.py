@@ -169,39 +169,33 @@ def make_machine(book: Book):
             with pytest.raises(UnbalancedEntry):
                 self.book.write(lambda s: post_entry(s, request))
 
+        def _reverse(self, seq: int):
+            key = f"rev{next(self.keys)}"
+            return self.book.write(
+                lambda s: reverse_entry(
+                    s,
+                    group_id=self.group.id,
+                    seq=seq,
+                    entry_date=DAY,
+                    idempotency_key=key,
+                    author="h",
+                )
+            )
+
         @rule(seq=entries)
         def reverse(self, seq):
             if seq is None:
                 return
-            key = f"rev{next(self.keys)}"
+            if seq in self.reversed:
+                with pytest.raises(ReversalError):
+                    self._reverse(seq)
+                return
             negated = tuple(
                 Line(ln.account_id, ln.commodity, -ln.minor) for ln in self.entry_lines[seq]
             )
-            if seq in self.reversed:
-                with pytest.raises(ReversalError):
-                    self.book.write(
-                        lambda s: reverse_entry(
-                            s,
-                            group_id=self.group.id,
-                            seq=seq,
-                            entry_date=DAY,
-                            idempotency_key=key,
-                            author="h",
-                        )
-                    )
-                return
             fits = self._fits(negated)
             try:
-                result = self.book.write(
-                    lambda s: reverse_entry(
-                        s,
-                        group_id=self.group.id,
-                        seq=seq,
-                        entry_date=DAY,
-                        idempotency_key=key,
-                        author="h",
-                    )
-                )
+                result = self._reverse(seq)
             except InsufficientBalance:
                 assert not fits
                 return
