@@ -45,6 +45,26 @@ class UnknownAccount(LedgerError):
     """An account that does not exist, or exists in another group."""
 
 
+class UnknownLocation(LedgerError):
+    """A province, district, commune or village that is not in the official list."""
+
+
+class UnknownMember(LedgerError):
+    """A member code that the group does not have."""
+
+
+class MemberError(LedgerError):
+    """Member details that cannot be accepted (bad sex, ID-Poor level, dates...)."""
+
+
+class MeetingError(LedgerError):
+    """A meeting that cannot be opened, changed or closed as asked."""
+
+
+class SheetError(MeetingError):
+    """A collection-sheet line that breaks a savings rule (shares, withdrawals...)."""
+
+
 class UnknownGroup(LedgerError):
     """A group code or id that the book does not hold."""
 

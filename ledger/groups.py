@@ -9,10 +9,21 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.chart import open_group_accounts
 from ledger.errors import InvalidEntry, UnknownGroup
+from ledger.locations import Location
 from ledger.models import Group, new_uuid
+from ledger.money import commodity
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+KINDS = {
+    "shg": "Self-Help Group",
+    "vsla": "Village savings and loan association",
+    "producer": "Producer group",
+    "rice_bank": "Rice bank committee",
+}
+FREQUENCIES = ("weekly", "fortnightly", "monthly")
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +32,31 @@ class GroupRecord:
     uuid: str
     code: str
     name: str
+    kind: str
+    currency: str
+    meeting_frequency: str
+    meeting_day: int | None
+    province_code: str | None
+    district_code: str | None
+    commune_code: str | None
+    village_code: str | None
 
 
-def _record(group: Group) -> GroupRecord:
-    return GroupRecord(group.id, group.uuid, group.code, group.name)
+def _record(g: Group) -> GroupRecord:
+    return GroupRecord(
+        g.id,
+        g.uuid,
+        g.code,
+        g.name,
+        g.kind,
+        g.currency,
+        g.meeting_frequency,
+        g.meeting_day,
+        g.province_code,
+        g.district_code,
+        g.commune_code,
+        g.village_code,
+    )
 
 
 def check_code(code: str) -> str:
@@ -37,18 +69,55 @@ def check_code(code: str) -> str:
     return code
 
 
-def create_group(session: Session, code: str, name: str | None = None) -> GroupRecord:
+def create_group(
+    session: Session,
+    code: str,
+    name: str | None = None,
+    *,
+    kind: str = "vsla",
+    currency: str = "KHR",
+    meeting_frequency: str = "weekly",
+    meeting_day: int | None = None,
+    location: Location | None = None,
+    chart: bool = True,
+) -> GroupRecord:
+    """Register a group. With ``chart`` (the default) it gets the standard accounts;
+    the general-journal import makes bare groups whose accounts come from the file."""
     code = check_code(code)
+    if kind not in KINDS:
+        raise InvalidEntry(f"Unknown kind of group {kind!r}; use one of {', '.join(KINDS)}.")
+    if meeting_frequency not in FREQUENCIES:
+        raise InvalidEntry(
+            f"Meetings are {', '.join(FREQUENCIES)}; {meeting_frequency!r} is not one of them."
+        )
+    if meeting_day is not None and not 0 <= meeting_day <= 6:
+        raise InvalidEntry("The meeting day is 0 (Monday) to 6 (Sunday).")
+    currency = commodity(currency).code
+    if currency == "RICE":
+        raise InvalidEntry("A group keeps its money in KHR, USD or THB; rice is kept besides.")
     if session.execute(select(Group.id).where(Group.code == code)).first():
         raise InvalidEntry(f"There is already a group with code {code}.")
+    label = (name or code).strip()
+    if not label or len(label) > 200:
+        raise InvalidEntry("A group's name is 1 to 200 characters.")
     group = Group(
         uuid=new_uuid(),
         code=code,
-        name=(name or code).strip(),
+        name=label,
         created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        kind=kind,
+        currency=currency,
+        meeting_frequency=meeting_frequency,
+        meeting_day=meeting_day,
+        province_code=location.province_code if location else None,
+        district_code=location.district_code if location else None,
+        commune_code=location.commune_code if location else None,
+        village_code=location.village_code if location else None,
     )
     session.add(group)
     session.flush()
+    if chart:
+        open_group_accounts(session, group.id, currency)
     return _record(group)
 
 
@@ -56,6 +125,13 @@ def find_group(session: Session, code: str) -> GroupRecord:
     group = session.execute(select(Group).where(Group.code == code.strip())).scalar_one_or_none()
     if group is None:
         raise UnknownGroup(f"There is no group with code {code!r} in this book.")
+    return _record(group)
+
+
+def get_group(session: Session, group_id: int) -> GroupRecord:
+    group = session.get(Group, group_id)
+    if group is None:
+        raise UnknownGroup(f"There is no group with id {group_id} in this book.")
     return _record(group)
 
 

@@ -229,7 +229,7 @@ class _Importer:
             try:
                 group = find_group(self.session, code)
             except UnknownGroup:
-                group = create_group(self.session, code)
+                group = create_group(self.session, code, chart=False)
                 self.groups_created.append(code)
             self.groups[code] = group
             self.accounts[code] = accounts_by_name(self.session, group.id)

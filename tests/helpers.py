@@ -33,7 +33,7 @@ class Books:
 
 def make_group(book: Book, code: str = "SR-01") -> Books:
     def build(session):  # type: ignore[no-untyped-def]
-        g = create_group(session, code, f"Group {code}")
+        g = create_group(session, code, f"Group {code}", chart=False)
         return Books(
             g,
             open_account(session, g.id, "Assets:Cash box", "KHR", no_negative=True),

@@ -54,7 +54,7 @@ def make_machine(book: Book):
             self.book = book
 
             def setup(session):
-                group = create_group(session, f"P{next(_codes)}")
+                group = create_group(session, f"P{next(_codes)}", chart=False)
                 accounts = [
                     open_account(session, group.id, name, code, no_negative=flag)
                     for name, code, flag in ACCOUNTS

@@ -1,0 +1,124 @@
+"""The chart of accounts a group gets, and finding accounts by what they are for.
+
+Treasurers never type account names: every account a service posts to is found by its
+role (and member), e.g. ("voluntary_savings", member 12). Names follow the journal
+convention (Assets:..., Liabilities:...) so exports read naturally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.accounts import AccountRecord, account_type
+from ledger.errors import UnknownAccount
+from ledger.models import Account, new_uuid
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    role: str
+    name: str
+    no_negative: bool
+    commodity: str | None = None  # None: the group's currency
+
+
+GROUP_ACCOUNTS = (
+    Template("cash_box", "Assets:Cash box", True),
+    Template("bank", "Assets:Bank", True),
+    Template("loans_receivable", "Assets:Loans receivable", True),
+    Template("rice_stock", "Assets:Rice stock", True, "RICE"),
+    Template("social_fund", "Equity:Social fund", True),
+    Template("retained_surplus", "Equity:Retained surplus", False),
+    Template("opening_balances", "Equity:Opening balances", False),
+    Template("interest_income", "Income:Interest", False),
+    Template("fines_late", "Income:Fines:Late", False),
+    Template("fines_absent", "Income:Fines:Absent", False),
+    Template("fines_other", "Income:Fines:Other", False),
+    Template("grants", "Income:Grants", False),
+    Template("expenses", "Expenses:General", False),
+    Template("cash_over_short", "Expenses:Cash over and short", False),
+)
+
+# {code} is the member's code. Savings and share money held are owed to the member;
+# shares are the member's stake in the group (equity). None may go below zero.
+MEMBER_ACCOUNTS = (
+    Template("compulsory_savings", "Liabilities:Savings:Compulsory:{code}", True),
+    Template("voluntary_savings", "Liabilities:Savings:Voluntary:{code}", True),
+    Template("share_money_held", "Liabilities:Share money held:{code}", True),
+    Template("shares", "Equity:Shares:{code}", True),
+)
+
+
+def _open(
+    session: Session,
+    group_id: int,
+    currency: str,
+    templates: tuple[Template, ...],
+    *,
+    member_id: int | None = None,
+    member_code: str = "",
+) -> None:
+    for t in templates:
+        name = t.name.format(code=member_code)
+        session.add(
+            Account(
+                group_id=group_id,
+                uuid=new_uuid(),
+                name=name,
+                commodity=t.commodity or currency,
+                type=account_type(name),
+                member_id=member_id,
+                role=t.role,
+                no_negative=t.no_negative,
+                balance=0,
+                last_seq=0,
+            )
+        )
+    session.flush()
+
+
+def open_group_accounts(session: Session, group_id: int, currency: str) -> None:
+    _open(session, group_id, currency, GROUP_ACCOUNTS)
+
+
+def open_member_accounts(
+    session: Session, group_id: int, currency: str, member_id: int, member_code: str
+) -> None:
+    _open(
+        session, group_id, currency, MEMBER_ACCOUNTS, member_id=member_id, member_code=member_code
+    )
+
+
+class GroupAccounts:
+    """All role-bearing accounts of one group, loaded in one query."""
+
+    def __init__(self, session: Session, group_id: int) -> None:
+        self.group_id = group_id
+        self._by_role: dict[tuple[str, int | None], AccountRecord] = {}
+        rows = session.execute(
+            select(Account).where(Account.group_id == group_id, Account.role.is_not(None))
+        ).scalars()
+        for a in rows:
+            self._by_role[(a.role, a.member_id)] = AccountRecord(
+                a.id, a.group_id, a.uuid, a.name, a.commodity, a.type, a.no_negative
+            )
+
+    def get(self, role: str, member_id: int | None = None) -> AccountRecord:
+        try:
+            return self._by_role[(role, member_id)]
+        except KeyError:
+            whose = f" of member #{member_id}" if member_id else ""
+            raise UnknownAccount(
+                f"The group has no {role.replace('_', ' ')} account{whose}; "
+                "its chart of accounts is incomplete."
+            ) from None
+
+    def ids(self, member_id: int) -> dict[str, int]:
+        return {t.role: self.get(t.role, member_id).id for t in MEMBER_ACCOUNTS}
+
+
+def balance_of(session: Session, account_id: int) -> int:
+    return session.execute(select(Account.balance).where(Account.id == account_id)).scalar_one()
