@@ -384,7 +384,9 @@ class MeetingLine(Base):
 
 class MeetingItem(Base):
     """A group-level movement at a meeting: a grant received, an expense paid, a social
-    fund payout to a member, or cash taken to or from the bank."""
+    fund payout to a member, cash taken to or from the bank, or a member leaving (paid
+    out in full; the amount is worked out again when the meeting closes), or the reversal
+    of an earlier entry, corrected at this meeting."""
 
     __tablename__ = "meeting_items"
 
@@ -395,6 +397,7 @@ class MeetingItem(Base):
     member_id: Mapped[int | None] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(BigInteger)
     memo: Mapped[str] = mapped_column(String(500), server_default="")
+    reverses_seq: Mapped[int | None] = mapped_column(BigInteger)  # for kind "reversal"
 
     __table_args__ = (
         ForeignKeyConstraint(
@@ -408,11 +411,20 @@ class MeetingItem(Base):
             name="fk_meeting_items_member_members",
         ),
         CheckConstraint(
-            "kind IN ('grant', 'expense', 'social_fund_payout', 'bank_deposit', 'bank_withdrawal')",
+            "kind IN ('grant', 'expense', 'social_fund_payout', 'bank_deposit', "
+            "'bank_withdrawal', 'member_exit', 'reversal')",
             name="kind_known",
         ),
-        CheckConstraint("amount > 0", name="amount_positive"),
+        # A reversal's amount is its signed effect on the cash box (it may pay in or out).
         CheckConstraint(
-            "(kind = 'social_fund_payout') = (member_id IS NOT NULL)", name="payout_has_member"
+            "amount > 0 OR (kind = 'member_exit' AND amount >= 0) OR kind = 'reversal'",
+            name="amount_positive",
+        ),
+        CheckConstraint(
+            "(kind IN ('social_fund_payout', 'member_exit')) = (member_id IS NOT NULL)",
+            name="payout_has_member",
+        ),
+        CheckConstraint(
+            "(kind = 'reversal') = (reverses_seq IS NOT NULL)", name="reversal_names_entry"
         ),
     )

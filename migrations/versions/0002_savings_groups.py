@@ -108,15 +108,24 @@ def upgrade() -> None:
         sa.Column("member_id", sa.Integer(), nullable=True),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("memo", sa.String(length=500), server_default="", nullable=False),
+        sa.Column("reverses_seq", sa.BigInteger(), nullable=True),
         sa.CheckConstraint(
-            "(kind = 'social_fund_payout') = (member_id IS NOT NULL)",
+            "(kind IN ('social_fund_payout', 'member_exit')) = (member_id IS NOT NULL)",
             name=op.f("ck_meeting_items_payout_has_member"),
         ),
         sa.CheckConstraint(
-            "kind IN ('grant', 'expense', 'social_fund_payout', 'bank_deposit', 'bank_withdrawal')",
+            "(kind = 'reversal') = (reverses_seq IS NOT NULL)",
+            name=op.f("ck_meeting_items_reversal_names_entry"),
+        ),
+        sa.CheckConstraint(
+            "kind IN ('grant', 'expense', 'social_fund_payout', 'bank_deposit', "
+            "'bank_withdrawal', 'member_exit', 'reversal')",
             name=op.f("ck_meeting_items_kind_known"),
         ),
-        sa.CheckConstraint("amount > 0", name=op.f("ck_meeting_items_amount_positive")),
+        sa.CheckConstraint(
+            "amount > 0 OR (kind = 'member_exit' AND amount >= 0) OR kind = 'reversal'",
+            name=op.f("ck_meeting_items_amount_positive"),
+        ),
         sa.ForeignKeyConstraint(
             ["meeting_id", "group_id"],
             ["meetings.id", "meetings.group_id"],

@@ -1,0 +1,811 @@
+"""The meeting: the collection sheet while it is open, the books when it closes.
+
+While a meeting is open its sheet (one line per member, plus group-level items) is a
+draft kept in the book: nothing is posted, so a treasurer can correct anything and a
+crash loses nothing. Closing posts the whole sheet at once through the one write path,
+one entry per member line and per item plus the cash count, all or nothing; the
+database then freezes the meeting. A second close with the same count returns the first
+result; mistakes are corrected by reversals in a later meeting.
+
+Cash: expected closing cash = opening cash + everything paid in − everything paid out.
+The counted cash is recorded beside it; a difference needs a comment and is posted to
+cash over/short. The next meeting opens with the cash box as this one closed it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from moneyed import Money
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.chart import GroupAccounts, balance_of
+from ledger.cycles import CycleRecord, current_cycle
+from ledger.errors import MeetingError, SheetError
+from ledger.groups import get_group
+from ledger.members import MemberRecord, find_member, get_member, list_members, mark_exited
+from ledger.models import (
+    Cycle,
+    JournalEntry,
+    Meeting,
+    MeetingItem,
+    MeetingLine,
+    Member,
+    PeriodClose,
+    Posting,
+)
+from ledger.money import format_minor, to_minor
+from ledger.posting import EntryRequest, Line, post_entries
+
+ItemKind = Literal[
+    "grant",
+    "expense",
+    "social_fund_payout",
+    "bank_deposit",
+    "bank_withdrawal",
+    "member_exit",
+    "reversal",
+]
+ITEM_LABELS: dict[str, str] = {
+    "grant": "Grant received",
+    "expense": "Expense paid",
+    "social_fund_payout": "Social fund payout",
+    "bank_deposit": "Cash taken to the bank",
+    "bank_withdrawal": "Cash brought from the bank",
+    "member_exit": "Member leaves (paid out)",
+    "reversal": "Correction (reversal)",
+}
+# Which way each item moves the cash box.
+_ITEM_CASH_SIGN = {
+    "grant": 1,
+    "bank_withdrawal": 1,
+    "expense": -1,
+    "social_fund_payout": -1,
+    "bank_deposit": -1,
+    "member_exit": -1,
+    "reversal": 1,  # the amount is the reversal's signed effect on the cash box
+}
+AMOUNT_FIELDS = (
+    "savings",
+    "voluntary_savings",
+    "withdrawal",
+    "share_money",
+    "social_fund",
+    "fine_late",
+    "fine_absent",
+    "fine_other",
+)
+MAX_COMMENT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SheetLine:
+    """One member's row, amounts in minor units of the group's currency."""
+
+    member_id: int
+    member_code: str
+    member_name: str
+    attended: bool
+    savings: int = 0
+    voluntary_savings: int = 0
+    withdrawal: int = 0
+    share_money: int = 0
+    social_fund: int = 0
+    fine_late: int = 0
+    fine_absent: int = 0
+    fine_other: int = 0
+
+    @property
+    def cash_in(self) -> int:
+        return sum(getattr(self, f) for f in AMOUNT_FIELDS if f != "withdrawal")
+
+    @property
+    def cash_out(self) -> int:
+        return self.withdrawal
+
+    @property
+    def fines(self) -> int:
+        return self.fine_late + self.fine_absent + self.fine_other
+
+
+@dataclass(frozen=True, slots=True)
+class SheetItem:
+    id: int
+    kind: str
+    amount: int
+    member_id: int | None
+    member_code: str | None
+    memo: str
+    reverses_seq: int | None = None
+
+    @property
+    def cash_delta(self) -> int:
+        return _ITEM_CASH_SIGN[self.kind] * self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRecord:
+    id: int
+    uuid: str
+    group_id: int
+    cycle_id: int
+    number: int
+    meeting_date: dt.date
+    status: str
+    opening_cash: int
+    expected_cash: int | None
+    counted_cash: int | None
+    difference_comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingSummary:
+    """The sheet with its totals, as the treasurer sees it before and after closing."""
+
+    meeting: MeetingRecord
+    currency: str
+    lines: tuple[SheetLine, ...]
+    items: tuple[SheetItem, ...]
+    totals: dict[str, int]
+    cash_in: int
+    cash_out: int
+    expected_cash: int
+    attended: int
+    members: int
+
+    @property
+    def counted_cash(self) -> int | None:
+        return self.meeting.counted_cash
+
+    @property
+    def difference(self) -> int | None:
+        counted = self.meeting.counted_cash
+        return None if counted is None else counted - self.expected_cash
+
+
+def _meeting_record(m: Meeting) -> MeetingRecord:
+    return MeetingRecord(
+        m.id,
+        m.uuid,
+        m.group_id,
+        m.cycle_id,
+        m.number,
+        m.meeting_date,
+        m.status,
+        m.opening_cash,
+        m.expected_cash,
+        m.counted_cash,
+        m.difference_comment,
+    )
+
+
+# --- opening -------------------------------------------------------------------------------
+
+
+def open_meeting(
+    session: Session,
+    group_id: int,
+    meeting_date: dt.date,
+    opened_by: str,
+    *,
+    today: dt.date | None = None,
+) -> MeetingRecord:
+    """Open the group's next meeting, with the cash box as the last meeting left it."""
+    today = today or dt.date.today()
+    cycle = current_cycle(session, group_id)
+    assert cycle is not None
+    still_open = session.execute(
+        select(Meeting).where(Meeting.group_id == group_id, Meeting.status == "open")
+    ).scalar_one_or_none()
+    if still_open is not None:
+        raise MeetingError(
+            f"Meeting #{still_open.number} of {still_open.meeting_date.isoformat()} is still "
+            "open; close it before opening another."
+        )
+    if meeting_date > today:
+        raise MeetingError(f"A meeting cannot be dated in the future ({meeting_date.isoformat()}).")
+    if meeting_date < cycle.starts_on:
+        raise MeetingError(
+            f"The cycle started on {cycle.starts_on.isoformat()}; a meeting of this cycle "
+            f"cannot be dated {meeting_date.isoformat()}."
+        )
+    last = session.execute(
+        select(Meeting.number, Meeting.meeting_date)
+        .where(Meeting.group_id == group_id)
+        .order_by(Meeting.number.desc())
+        .limit(1)
+    ).first()
+    if last is not None and meeting_date <= last.meeting_date:
+        raise MeetingError(
+            f"The last meeting was on {last.meeting_date.isoformat()}; the next one must be "
+            "dated after it."
+        )
+    closed = session.execute(
+        select(func.max(PeriodClose.closed_through)).where(PeriodClose.group_id == group_id)
+    ).scalar()
+    if closed is not None and meeting_date <= closed:
+        raise MeetingError(f"The books are closed up to {closed.isoformat()}.")
+    accounts = GroupAccounts(session, group_id)
+    meeting = Meeting(
+        group_id=group_id,
+        cycle_id=cycle.id,
+        number=(last.number if last else 0) + 1,
+        meeting_date=meeting_date,
+        status="open",
+        opening_cash=balance_of(session, accounts.get("cash_box").id),
+        opened_by=opened_by,
+    )
+    session.add(meeting)
+    session.flush()
+    return _meeting_record(meeting)
+
+
+def get_meeting(session: Session, meeting_id: int) -> MeetingRecord:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise MeetingError(f"There is no meeting #{meeting_id}.")
+    return _meeting_record(meeting)
+
+
+def find_meeting(session: Session, group_id: int, meeting_date: dt.date) -> MeetingRecord | None:
+    meeting = session.execute(
+        select(Meeting).where(Meeting.group_id == group_id, Meeting.meeting_date == meeting_date)
+    ).scalar_one_or_none()
+    return _meeting_record(meeting) if meeting else None
+
+
+def _open_for_changes(session: Session, meeting_id: int) -> Meeting:
+    meeting = session.execute(
+        select(Meeting).where(Meeting.id == meeting_id).with_for_update()
+    ).scalar_one_or_none()
+    if meeting is None:
+        raise MeetingError(f"There is no meeting #{meeting_id}.")
+    if meeting.status != "open":
+        raise MeetingError(
+            f"Meeting #{meeting.number} of {meeting.meeting_date.isoformat()} is closed; "
+            "correct it by a reversal at the next meeting."
+        )
+    return meeting
+
+
+# --- the sheet -----------------------------------------------------------------------------
+
+
+def set_line(
+    session: Session,
+    meeting_id: int,
+    member_code: str,
+    *,
+    attended: bool = True,
+    savings: Money | None = None,
+    voluntary_savings: Money | None = None,
+    withdrawal: Money | None = None,
+    share_money: Money | None = None,
+    social_fund: Money | None = None,
+    fine_late: Money | None = None,
+    fine_absent: Money | None = None,
+    fine_other: Money | None = None,
+) -> SheetLine:
+    """Write (or rewrite) one member's row of the open meeting's sheet.
+
+    Each amount is checked as it is entered, so a mistake is shown on its row at once:
+    negative amounts, a withdrawal beyond the member's voluntary savings, more shares
+    than a meeting allows, shares in a group without a share price.
+    """
+    meeting = _open_for_changes(session, meeting_id)
+    member = find_member(session, meeting.group_id, member_code)
+    if not member.active_on(meeting.meeting_date):
+        raise SheetError(
+            f"{member.code} {member.name_latin} is not a member on "
+            f"{meeting.meeting_date.isoformat()} (joined {_date(member.joined_on)}, "
+            f"left {_date(member.exited_on)})."
+        )
+    currency = get_group(session, meeting.group_id).currency
+    given = {
+        "savings": savings,
+        "voluntary_savings": voluntary_savings,
+        "withdrawal": withdrawal,
+        "share_money": share_money,
+        "social_fund": social_fund,
+        "fine_late": fine_late,
+        "fine_absent": fine_absent,
+        "fine_other": fine_other,
+    }
+    amounts: dict[str, int] = {}
+    for name, value in given.items():
+        amount = 0 if value is None else to_minor(value, expected=currency)
+        if amount < 0:
+            raise SheetError(f"{_label(name)} cannot be negative.")
+        amounts[name] = amount
+    line = SheetLine(member.id, member.code, member.name_latin, attended, **amounts)
+    cycle = session.get(Cycle, meeting.cycle_id)
+    assert cycle is not None
+    accounts = GroupAccounts(session, meeting.group_id)
+    _check_line(session, line, member, cycle, accounts, currency)
+
+    row = session.get(MeetingLine, (meeting_id, member.id))
+    if row is None:
+        row = MeetingLine(meeting_id=meeting_id, member_id=member.id, group_id=meeting.group_id)
+        session.add(row)
+    row.attended = attended
+    for name, amount in amounts.items():
+        setattr(row, name, amount)
+    session.flush()
+    return line
+
+
+def clear_line(session: Session, meeting_id: int, member_code: str) -> None:
+    meeting = _open_for_changes(session, meeting_id)
+    member = find_member(session, meeting.group_id, member_code)
+    row = session.get(MeetingLine, (meeting_id, member.id))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def add_item(
+    session: Session,
+    meeting_id: int,
+    kind: ItemKind,
+    amount: Money | None = None,
+    *,
+    member_code: str | None = None,
+    memo: str = "",
+    entry_seq: int | None = None,
+) -> SheetItem:
+    """Record a group-level movement at the open meeting.
+
+    ``member_exit`` takes no amount: the member is paid out everything they hold (both
+    savings, shares at the price paid, share money held), worked out when the meeting
+    closes so it includes what they paid in at this very meeting.
+
+    ``reversal`` takes ``entry_seq``, the journal entry to correct: it is reversed when
+    the meeting closes, and its effect on the cash box counts in the expected cash.
+    """
+    meeting = _open_for_changes(session, meeting_id)
+    if kind not in ITEM_LABELS:
+        raise MeetingError(f"Unknown kind of item {kind!r}; use one of {', '.join(ITEM_LABELS)}.")
+    memo = (memo or "").strip()
+    if len(memo) > 500:
+        raise MeetingError("The note is longer than 500 characters.")
+    member: MemberRecord | None = None
+    needs_member = kind in ("social_fund_payout", "member_exit")
+    if needs_member:
+        if not member_code:
+            raise MeetingError(f"{ITEM_LABELS[kind]} needs the member it is for.")
+        member = find_member(session, meeting.group_id, member_code)
+        if not member.active_on(meeting.meeting_date):
+            raise MeetingError(f"{member.code} is not a member on this meeting's date.")
+    elif member_code:
+        raise MeetingError(f"{ITEM_LABELS[kind]} is for the group, not for one member.")
+    if kind == "reversal":
+        if amount is not None or member_code:
+            raise MeetingError("A reversal takes the entry number only.")
+        minor, memo = _reversal_effect(session, meeting, entry_seq, memo)
+    elif entry_seq is not None:
+        raise MeetingError(f"{ITEM_LABELS[kind]} does not name an entry.")
+    elif kind == "member_exit":
+        if amount is not None:
+            raise MeetingError("A member leaving is paid out what they hold; give no amount.")
+        assert member is not None
+        already = session.execute(
+            select(MeetingItem.id).where(
+                MeetingItem.meeting_id == meeting_id,
+                MeetingItem.kind == "member_exit",
+                MeetingItem.member_id == member.id,
+            )
+        ).first()
+        if already:
+            raise MeetingError(f"{member.code} is already leaving at this meeting.")
+        minor = 0  # worked out when the meeting closes (see meeting_summary)
+    else:
+        if amount is None:
+            raise MeetingError(f"{ITEM_LABELS[kind]} needs an amount.")
+        currency = get_group(session, meeting.group_id).currency
+        minor = to_minor(amount, expected=currency)
+        if minor <= 0:
+            raise MeetingError(f"{ITEM_LABELS[kind]} must be more than zero.")
+    item = MeetingItem(
+        meeting_id=meeting_id,
+        group_id=meeting.group_id,
+        kind=kind,
+        member_id=member.id if member else None,
+        amount=minor,
+        memo=memo,
+        reverses_seq=entry_seq if kind == "reversal" else None,
+    )
+    session.add(item)
+    session.flush()
+    return SheetItem(
+        item.id,
+        kind,
+        minor,
+        item.member_id,
+        member.code if member else None,
+        memo,
+        item.reverses_seq,
+    )
+
+
+def _reversal_effect(
+    session: Session, meeting: Meeting, entry_seq: int | None, memo: str
+) -> tuple[int, str]:
+    """The cash-box effect of reversing entry ``entry_seq``, and a memo naming it."""
+    if entry_seq is None:
+        raise MeetingError("Say which entry (its number) the correction reverses.")
+    original = session.execute(
+        select(JournalEntry.memo).where(
+            JournalEntry.group_id == meeting.group_id, JournalEntry.seq == entry_seq
+        )
+    ).scalar_one_or_none()
+    if original is None:
+        raise MeetingError(f"There is no entry #{entry_seq} in this group to reverse.")
+    reversed_by = session.execute(
+        select(JournalEntry.seq).where(
+            JournalEntry.group_id == meeting.group_id, JournalEntry.reverses_seq == entry_seq
+        )
+    ).scalar_one_or_none()
+    pending = session.execute(
+        select(MeetingItem.id).where(
+            MeetingItem.group_id == meeting.group_id,
+            MeetingItem.reverses_seq == entry_seq,
+            MeetingItem.meeting_id == meeting.id,
+        )
+    ).first()
+    if reversed_by is not None or pending is not None:
+        where = f" by entry #{reversed_by}" if reversed_by else " on this sheet"
+        raise MeetingError(f"Entry #{entry_seq} has already been reversed{where}.")
+    cash = GroupAccounts(session, meeting.group_id).get("cash_box").id
+    effect = session.execute(
+        select(func.coalesce(func.sum(Posting.amount), 0)).where(
+            Posting.group_id == meeting.group_id,
+            Posting.entry_seq == entry_seq,
+            Posting.account_id == cash,
+        )
+    ).scalar_one()
+    return -int(effect), memo or f"Reverses #{entry_seq}: {original}"
+
+
+def remove_item(session: Session, meeting_id: int, item_id: int) -> None:
+    _open_for_changes(session, meeting_id)
+    item = session.get(MeetingItem, item_id)
+    if item is None or item.meeting_id != meeting_id:
+        raise MeetingError(f"Meeting #{meeting_id} has no item #{item_id}.")
+    session.delete(item)
+    session.flush()
+
+
+# --- summary -------------------------------------------------------------------------------
+
+
+def meeting_summary(session: Session, meeting_id: int) -> MeetingSummary:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise MeetingError(f"There is no meeting #{meeting_id}.")
+    record = _meeting_record(meeting)
+    group = get_group(session, meeting.group_id)
+    lines = _lines(session, meeting_id)
+    items = _items(session, meeting_id)
+    if record.status == "open":
+        items = _with_exit_payouts(session, meeting, lines, items)
+    totals = {name: sum(getattr(line, name) for line in lines) for name in AMOUNT_FIELDS}
+    cash_in = sum(line.cash_in for line in lines) + sum(
+        i.cash_delta for i in items if i.cash_delta > 0
+    )
+    cash_out = sum(line.cash_out for line in lines) - sum(
+        i.cash_delta for i in items if i.cash_delta < 0
+    )
+    return MeetingSummary(
+        meeting=record,
+        currency=group.currency,
+        lines=lines,
+        items=items,
+        totals=totals,
+        cash_in=cash_in,
+        cash_out=cash_out,
+        expected_cash=record.opening_cash + cash_in - cash_out,
+        attended=sum(1 for line in lines if line.attended),
+        members=len(list_members(session, meeting.group_id, on=meeting.meeting_date)),
+    )
+
+
+def _lines(session: Session, meeting_id: int) -> tuple[SheetLine, ...]:
+    rows = session.execute(
+        select(MeetingLine, Member.code, Member.name_latin)
+        .join(Member, Member.id == MeetingLine.member_id)
+        .where(MeetingLine.meeting_id == meeting_id)
+        .order_by(Member.code)
+    ).all()
+    return tuple(
+        SheetLine(
+            line.member_id,
+            code,
+            name,
+            line.attended,
+            **{f: getattr(line, f) for f in AMOUNT_FIELDS},
+        )
+        for line, code, name in rows
+    )
+
+
+def _items(session: Session, meeting_id: int) -> tuple[SheetItem, ...]:
+    rows = session.execute(
+        select(MeetingItem, Member.code)
+        .outerjoin(Member, Member.id == MeetingItem.member_id)
+        .where(MeetingItem.meeting_id == meeting_id)
+        .order_by(MeetingItem.id)
+    ).all()
+    return tuple(
+        SheetItem(
+            item.id, item.kind, item.amount, item.member_id, code, item.memo, item.reverses_seq
+        )
+        for item, code in rows
+    )
+
+
+# --- closing -------------------------------------------------------------------------------
+
+
+def close_meeting(
+    session: Session,
+    meeting_id: int,
+    counted_cash: Money,
+    closed_by: str,
+    *,
+    comment: str | None = None,
+) -> MeetingSummary:
+    """Post the whole sheet and freeze the meeting. Idempotent for the same count."""
+    meeting = session.execute(
+        select(Meeting).where(Meeting.id == meeting_id).with_for_update()
+    ).scalar_one_or_none()
+    if meeting is None:
+        raise MeetingError(f"There is no meeting #{meeting_id}.")
+    group = get_group(session, meeting.group_id)
+    counted = to_minor(counted_cash, expected=group.currency)
+    if meeting.status == "closed":
+        if meeting.counted_cash == counted:
+            return meeting_summary(session, meeting_id)
+        raise MeetingError(
+            f"Meeting #{meeting.number} was already closed with "
+            f"{format_minor(meeting.counted_cash or 0, group.currency)} counted."
+        )
+    if counted < 0:
+        raise MeetingError("The counted cash cannot be negative.")
+    summary = meeting_summary(session, meeting_id)
+    if summary.expected_cash < 0:
+        raise MeetingError(
+            "The sheet pays out more than the cash box holds: expected closing cash would be "
+            f"{format_minor(summary.expected_cash, group.currency)}. Check withdrawals and "
+            "payouts."
+        )
+    difference = counted - summary.expected_cash
+    note = (comment or "").strip()
+    if difference and not note:
+        raise MeetingError(
+            f"The counted cash is {format_minor(abs(difference), group.currency)} "
+            f"{'more' if difference > 0 else 'less'} than expected "
+            f"({format_minor(summary.expected_cash, group.currency)}); write a comment saying "
+            "why before closing."
+        )
+    if len(note) > MAX_COMMENT:
+        raise MeetingError(f"The comment is longer than {MAX_COMMENT} characters.")
+
+    # Exit payouts as worked out now, stored on their items so the frozen sheet shows them.
+    for item in summary.items:
+        if item.kind == "member_exit":
+            row = session.get(MeetingItem, item.id)
+            assert row is not None
+            row.amount = item.amount
+    requests = _entries(session, meeting, group.currency, summary, counted, note, closed_by)
+    post_entries(session, requests)
+    for item in summary.items:
+        if item.kind == "member_exit" and item.member_id is not None:
+            mark_exited(session, item.member_id, meeting.meeting_date)
+    meeting.status = "closed"
+    meeting.expected_cash = summary.expected_cash
+    meeting.counted_cash = counted
+    meeting.difference_comment = note or None
+    meeting.closed_by = closed_by
+    meeting.closed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    session.flush()
+    return meeting_summary(session, meeting_id)
+
+
+def _entries(
+    session: Session,
+    meeting: Meeting,
+    currency: str,
+    summary: MeetingSummary,
+    counted: int,
+    note: str,
+    author: str,
+) -> list[EntryRequest]:
+    accounts = GroupAccounts(session, meeting.group_id)
+    cycle = session.get(Cycle, meeting.cycle_id)
+    assert cycle is not None
+    cash = accounts.get("cash_box").id
+    title = f"Meeting #{meeting.number} {meeting.meeting_date.isoformat()}"
+    # (phase, -cash delta, request): inflows first, then outflows, then exits, then the
+    # count, so the cash box never dips below zero between two entries of the batch.
+    planned: list[tuple[int, int, EntryRequest]] = []
+
+    def request(key: str, memo: str, lines: list[tuple[int, int]]) -> EntryRequest:
+        merged: dict[int, int] = {}
+        for account_id, minor in lines:
+            merged[account_id] = merged.get(account_id, 0) + minor
+        return EntryRequest(
+            group_id=meeting.group_id,
+            entry_date=meeting.meeting_date,
+            memo=memo[:500],
+            lines=tuple(Line(a, currency, m) for a, m in merged.items() if m),
+            idempotency_key=f"meeting:{meeting.uuid}:{key}",
+            author=author,
+        )
+
+    for line in summary.lines:
+        member = get_member(session, line.member_id)
+        ids = accounts.ids(member.id)
+        held_before = -balance_of(session, ids["share_money_held"])  # credit-normal
+        bought, held_after = _shares_bought(line.share_money, held_before, cycle)
+        postings = [
+            (cash, line.cash_in - line.cash_out),
+            (ids["compulsory_savings"], -line.savings),
+            (ids["voluntary_savings"], line.withdrawal - line.voluntary_savings),
+            (ids["shares"], -bought * (cycle.share_price or 0)),
+            (ids["share_money_held"], held_before - held_after),
+            (accounts.get("social_fund").id, -line.social_fund),
+            (accounts.get("fines_late").id, -line.fine_late),
+            (accounts.get("fines_absent").id, -line.fine_absent),
+            (accounts.get("fines_other").id, -line.fine_other),
+        ]
+        entry = request(
+            f"line:{member.uuid}", f"{title}: {member.code} {member.name_latin}", postings
+        )
+        if len(entry.lines) >= 2:
+            delta = line.cash_in - line.cash_out
+            planned.append((0 if delta >= 0 else 1, -delta, entry))
+
+    for item in summary.items:
+        label = ITEM_LABELS[item.kind]
+        memo = f"{title}: {label}" + (f" {item.member_code}" if item.member_code else "")
+        memo += f" — {item.memo}" if item.memo else ""
+        key = f"item:{item.id}"
+        if item.kind == "member_exit":
+            assert item.member_id is not None
+            ids = accounts.ids(item.member_id)
+            holdings = _holdings_after_line(session, summary.lines, item.member_id, ids, cycle)
+            # Member accounts are credit-normal: paying a holding out is a debit.
+            lines = [(ids[role], amount) for role, amount in holdings.items()]
+            lines.append((cash, -item.amount))
+            if item.amount:
+                planned.append((2, item.amount, request(key, memo, lines)))
+            continue
+        if item.kind == "reversal":
+            assert item.reverses_seq is not None
+            original = session.execute(
+                select(Posting.account_id, Posting.amount)
+                .where(Posting.group_id == meeting.group_id, Posting.entry_seq == item.reverses_seq)
+                .order_by(Posting.line_no)
+            ).all()
+            reversal = replace(
+                request(key, memo, [(a, -amount) for a, amount in original]),
+                reverses_seq=item.reverses_seq,
+            )
+            delta = item.cash_delta
+            planned.append((0 if delta >= 0 else 1, -delta, reversal))
+            continue
+        counter = {
+            "grant": accounts.get("grants").id,
+            "expense": accounts.get("expenses").id,
+            "social_fund_payout": accounts.get("social_fund").id,
+            "bank_deposit": accounts.get("bank").id,
+            "bank_withdrawal": accounts.get("bank").id,
+        }[item.kind]
+        delta = item.cash_delta
+        planned.append(
+            (0 if delta >= 0 else 1, -delta, request(key, memo, [(cash, delta), (counter, -delta)]))
+        )
+
+    difference = counted - summary.expected_cash
+    if difference:
+        over_short = accounts.get("cash_over_short").id
+        memo = f"{title}: cash count {'over' if difference > 0 else 'short'} — {note}"
+        planned.append(
+            (3, 0, request("count", memo, [(cash, difference), (over_short, -difference)]))
+        )
+    planned.sort(key=lambda p: (p[0], p[1]))
+    return [entry for _phase, _delta, entry in planned]
+
+
+def _shares_bought(
+    share_money: int, held_before: int, cycle: Cycle | CycleRecord
+) -> tuple[int, int]:
+    """Whole shares bought with this meeting's share money plus what was held; the rest
+    stays held for the member (never rounded away)."""
+    if not share_money:
+        return 0, held_before
+    price = cycle.share_price
+    if not price:
+        raise SheetError("This group's cycle has no share price, so it does not sell shares.")
+    pool = held_before + share_money
+    return pool // price, pool % price
+
+
+def _holdings_after_line(
+    session: Session,
+    lines: tuple[SheetLine, ...],
+    member_id: int,
+    ids: dict[str, int],
+    cycle: Cycle,
+) -> dict[str, int]:
+    """What each of a member's accounts will hold (positive) once their line is posted."""
+    held = {role: -balance_of(session, account_id) for role, account_id in ids.items()}
+    line = next((ln for ln in lines if ln.member_id == member_id), None)
+    if line is not None:
+        bought, held_after = _shares_bought(line.share_money, held["share_money_held"], cycle)
+        held["compulsory_savings"] += line.savings
+        held["voluntary_savings"] += line.voluntary_savings - line.withdrawal
+        held["shares"] += bought * (cycle.share_price or 0)
+        held["share_money_held"] = held_after
+    return held
+
+
+def _with_exit_payouts(
+    session: Session, meeting: Meeting, lines: tuple[SheetLine, ...], items: tuple[SheetItem, ...]
+) -> tuple[SheetItem, ...]:
+    """Exit items carry a placeholder until close: show what the member would be paid."""
+    if not any(i.kind == "member_exit" for i in items):
+        return items
+    cycle = session.get(Cycle, meeting.cycle_id)
+    assert cycle is not None
+    accounts = GroupAccounts(session, meeting.group_id)
+    result = []
+    for item in items:
+        if item.kind == "member_exit" and item.member_id is not None:
+            ids = accounts.ids(item.member_id)
+            payout = sum(_holdings_after_line(session, lines, item.member_id, ids, cycle).values())
+            item = SheetItem(
+                item.id, item.kind, payout, item.member_id, item.member_code, item.memo
+            )
+        result.append(item)
+    return tuple(result)
+
+
+def _check_line(
+    session: Session,
+    line: SheetLine,
+    member: MemberRecord,
+    cycle: Cycle,
+    accounts: GroupAccounts,
+    currency: str,
+) -> None:
+    ids = accounts.ids(member.id)
+    if line.share_money:
+        held = -balance_of(session, ids["share_money_held"])
+        bought, _rest = _shares_bought(line.share_money, held, cycle)
+        if bought > cycle.max_shares_per_meeting:
+            price = cycle.share_price or 0
+            raise SheetError(
+                f"{member.code} would buy {bought} shares; at most "
+                f"{cycle.max_shares_per_meeting} a meeting "
+                f"({format_minor(cycle.max_shares_per_meeting * price, currency)} at "
+                f"{format_minor(price, currency)} a share)."
+            )
+    if line.withdrawal:
+        available = -balance_of(session, ids["voluntary_savings"]) + line.voluntary_savings
+        if line.withdrawal > available:
+            raise SheetError(
+                f"{member.code} has {format_minor(available, currency)} of voluntary savings; "
+                f"{format_minor(line.withdrawal, currency)} cannot be withdrawn."
+            )
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value else "-"
