@@ -267,3 +267,48 @@ def test_an_overdrawn_sheet_is_refused_before_anything_is_posted(book):
         book.write(lambda s: close_meeting(s, m.id, khr(0), "t"))
     with book.read() as s:
         assert verify_book(s).entries == 0
+
+
+def test_member_and_group_positions_and_the_cash_book(book):
+    from ledger.positions import cash_book, group_position, member_position
+
+    v = make_vsla(book)
+    m1 = open_(book, v.group.id, CYCLE_START)
+
+    def sheet(s):
+        set_line(
+            s,
+            m1.id,
+            "M01",
+            savings=khr(2000),
+            share_money=khr(12000),
+            social_fund=khr(500),
+            voluntary_savings=khr(1000),
+        )
+        set_line(s, m1.id, "M02", attended=False, fine_absent=khr(1000))
+        return close_meeting(s, m1.id, khr(16500), "t")
+
+    book.write(sheet)
+    with book.read() as s:
+        dara = member_position(s, v.members["M01"].id)
+        assert (dara.compulsory_savings, dara.voluntary_savings, dara.total_savings) == (
+            2000,
+            1000,
+            3000,
+        )
+        assert (dara.shares, dara.shares_value, dara.share_money_held) == (2, 10000, 2000)
+        assert (dara.social_fund_paid, dara.fines_paid) == (500, 0)
+        assert (dara.meetings_attended, dara.meetings_held) == (1, 1)
+        assert member_position(s, v.members["M02"].id).fines_paid == 1000
+        g = group_position(s, v.group.id, on=CYCLE_START)
+        assert (g.cash_box, g.total_savings, g.shares_value, g.social_fund) == (
+            16500,
+            3000,
+            10000,
+            500,
+        )
+        assert (g.members, g.women, g.meetings_held) == (3, 2, 1)
+        assert g.next_meeting == CYCLE_START + WEEK
+        book_rows = cash_book(s, v.group.id)
+        assert [r.cash_in for r in book_rows] == [15500, 1000]
+        assert book_rows[-1].balance == 16500

@@ -1,0 +1,190 @@
+"""Where a member and a group stand: plain records for screens, statements and exports.
+
+Balances come from the accounts' cached balances, found by role, so a position costs a
+handful of indexed reads however long the group's history is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, func, select
+from sqlalchemy.orm import Session
+
+from ledger.chart import GroupAccounts
+from ledger.cycles import current_cycle
+from ledger.groups import GroupRecord, get_group
+from ledger.members import MemberRecord, get_member, list_members
+from ledger.models import Account, Meeting, MeetingLine
+from ledger.queries import account_history
+
+_FREQUENCY_DAYS = {"weekly": 7, "fortnightly": 14, "monthly": 30}
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPosition:
+    member: MemberRecord
+    currency: str
+    compulsory_savings: int
+    voluntary_savings: int
+    shares: int  # whole shares held in the current cycle
+    shares_value: int
+    share_money_held: int
+    social_fund_paid: int
+    fines_paid: int
+    loans_outstanding: int
+    meetings_attended: int
+    meetings_held: int  # since the member joined
+
+    @property
+    def total_savings(self) -> int:
+        return self.compulsory_savings + self.voluntary_savings
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPosition:
+    group: GroupRecord
+    cash_box: int
+    bank: int
+    compulsory_savings: int
+    voluntary_savings: int
+    shares_value: int
+    share_money_held: int
+    social_fund: int
+    loans_outstanding: int
+    rice_stock_grams: int
+    members: int
+    women: int
+    id_poor_households: int
+    meetings_held: int
+    last_meeting: dt.date | None
+    next_meeting: dt.date | None
+
+    @property
+    def total_savings(self) -> int:
+        return self.compulsory_savings + self.voluntary_savings
+
+
+def _natural_by_role(
+    session: Session, group_id: int, member_id: int | None = None
+) -> dict[str, int]:
+    """Sum of balances per role, on each account's natural side (what is held/owed)."""
+    query = (
+        select(Account.role, Account.type, func.sum(Account.balance))
+        .where(Account.group_id == group_id, Account.role.is_not(None))
+        .group_by(Account.role, Account.type)
+    )
+    if member_id is not None:
+        query = query.where(Account.member_id == member_id)
+    totals: dict[str, int] = {}
+    for role, kind, total in session.execute(query):
+        natural = int(total or 0) * (1 if kind in ("asset", "expense") else -1)
+        totals[role] = totals.get(role, 0) + natural
+    return totals
+
+
+def member_position(session: Session, member_id: int) -> MemberPosition:
+    member = get_member(session, member_id)
+    group = get_group(session, member.group_id)
+    held = _natural_by_role(session, member.group_id, member.id)
+    cycle = current_cycle(session, member.group_id, required=False)
+    price = cycle.share_price if cycle else None
+    paid = session.execute(
+        select(
+            func.coalesce(func.sum(MeetingLine.social_fund), 0),
+            func.coalesce(
+                func.sum(MeetingLine.fine_late + MeetingLine.fine_absent + MeetingLine.fine_other),
+                0,
+            ),
+            func.coalesce(func.sum(func.cast(MeetingLine.attended, Integer)), 0),
+        )
+        .join(Meeting, Meeting.id == MeetingLine.meeting_id)
+        .where(MeetingLine.member_id == member.id, Meeting.status == "closed")
+    ).one()
+    held_query = select(func.count()).where(
+        Meeting.group_id == member.group_id, Meeting.status == "closed"
+    )
+    if member.joined_on:
+        held_query = held_query.where(Meeting.meeting_date >= member.joined_on)
+    if member.exited_on:
+        held_query = held_query.where(Meeting.meeting_date <= member.exited_on)
+    shares_value = held.get("shares", 0)
+    return MemberPosition(
+        member=member,
+        currency=group.currency,
+        compulsory_savings=held.get("compulsory_savings", 0),
+        voluntary_savings=held.get("voluntary_savings", 0),
+        shares=shares_value // price if price else 0,
+        shares_value=shares_value,
+        share_money_held=held.get("share_money_held", 0),
+        social_fund_paid=int(paid[0]),
+        fines_paid=int(paid[1]),
+        loans_outstanding=held.get("loans_receivable", 0),
+        meetings_attended=int(paid[2]),
+        meetings_held=session.execute(held_query).scalar_one(),
+    )
+
+
+def group_position(session: Session, group_id: int, *, on: dt.date | None = None) -> GroupPosition:
+    group = get_group(session, group_id)
+    held = _natural_by_role(session, group_id)
+    members = list_members(session, group_id, on=on or dt.date.today())
+    meetings = session.execute(
+        select(func.count(), func.max(Meeting.meeting_date)).where(
+            Meeting.group_id == group_id, Meeting.status == "closed"
+        )
+    ).one()
+    last = meetings[1]
+    step = _FREQUENCY_DAYS[group.meeting_frequency]
+    return GroupPosition(
+        group=group,
+        cash_box=held.get("cash_box", 0),
+        bank=held.get("bank", 0),
+        compulsory_savings=held.get("compulsory_savings", 0),
+        voluntary_savings=held.get("voluntary_savings", 0),
+        shares_value=held.get("shares", 0),
+        share_money_held=held.get("share_money_held", 0),
+        social_fund=held.get("social_fund", 0),
+        loans_outstanding=held.get("loans_receivable", 0),
+        rice_stock_grams=held.get("rice_stock", 0),
+        members=len(members),
+        women=sum(1 for m in members if m.sex == "F"),
+        id_poor_households=len({m.household or m.code for m in members if m.id_poor}),
+        meetings_held=meetings[0],
+        last_meeting=last,
+        next_meeting=last + dt.timedelta(days=step) if last else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CashBookRow:
+    entry_date: dt.date
+    seq: int
+    memo: str
+    cash_in: int
+    cash_out: int
+    balance: int
+
+
+def cash_book(
+    session: Session, group_id: int, start: dt.date | None = None, end: dt.date | None = None
+) -> list[CashBookRow]:
+    """Every movement of the cash box in the period, with the running balance."""
+    cash = GroupAccounts(session, group_id).get("cash_box").id
+    rows = []
+    for h in account_history(session, cash):
+        if (start and h.entry_date < start) or (end and h.entry_date > end):
+            continue
+        rows.append(
+            CashBookRow(
+                h.entry_date,
+                h.seq,
+                h.memo,
+                max(h.amount_minor, 0),
+                max(-h.amount_minor, 0),
+                h.running_minor,
+            )
+        )
+    return rows
+
