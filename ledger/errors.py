@@ -85,14 +85,21 @@ class ReversalError(LedgerError):
     """An entry that cannot be reversed (unknown, or reversed already)."""
 
 
-class JournalImportError(LedgerError):
-    """A journal file that cannot be imported; names the row and the reason."""
+class ImportRejected(LedgerError):
+    """A file that cannot be imported; names the row (and field) and the reason.
+
+    Imports are all or nothing, so the message always ends by saying nothing was written.
+    """
 
     def __init__(self, row: int | None, reason: str) -> None:
         self.row = row
         self.reason = reason
         where = f"Row {row}: " if row is not None else ""
         super().__init__(f"{where}{reason} Nothing was imported.")
+
+
+class JournalImportError(ImportRejected):
+    """A general-journal CSV that cannot be imported."""
 
 
 class BookNotReady(LedgerError):

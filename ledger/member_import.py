@@ -1,0 +1,92 @@
+"""Importing a group's members from CSV (starting from the paper register).
+
+Header: ``code,name_latin,joined_on`` and optionally ``name_khmer,sex,phone,household,
+id_poor,id_poor_number,role``. All rows or none; a member already in the book with the
+same details is left as is (re-importing the file changes nothing), with different
+details the file is refused, naming the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ledger.csvfile import read_csv
+from ledger.errors import ImportRejected, LedgerError, UnknownMember
+from ledger.members import MemberRecord, add_member, find_member
+
+REQUIRED = ("code", "name_latin", "joined_on")
+OPTIONAL = ("name_khmer", "sex", "phone", "household", "id_poor", "id_poor_number", "role")
+COMPARED = ("name_latin", "name_khmer", "sex", "phone", "household", "id_poor", "role")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberImportSummary:
+    rows: int
+    added: int
+    unchanged: int
+
+
+def import_members(session: Session, group_id: int, path: str | Path) -> MemberImportSummary:
+    added = unchanged = rows = 0
+    seen: dict[str, int] = {}
+    for row, values in read_csv(path, required=REQUIRED, optional=OPTIONAL):
+        rows += 1
+        code = values["code"]
+        if code in seen:
+            raise ImportRejected(row, f"Member {code} appears twice (first at row {seen[code]}).")
+        seen[code] = row
+        details = _details(row, values)
+        try:
+            existing = find_member(session, group_id, code)
+        except UnknownMember:
+            existing = None
+        if existing is not None:
+            _same_or_refuse(row, existing, details)
+            unchanged += 1
+            continue
+        try:
+            add_member(session, group_id, code, **details)
+        except LedgerError as exc:
+            raise ImportRejected(row, str(exc)) from None
+        added += 1
+    return MemberImportSummary(rows, added, unchanged)
+
+
+def _details(row: int, values: dict[str, str]) -> dict[str, object]:
+    try:
+        joined = dt.date.fromisoformat(values["joined_on"])
+    except ValueError:
+        raise ImportRejected(
+            row, f"joined_on {values['joined_on']!r} is not a date written as YYYY-MM-DD."
+        ) from None
+    level = values.get("id_poor", "") or "0"
+    if level not in ("0", "1", "2"):
+        raise ImportRejected(row, f"id_poor is {level!r}; write 0 (none), 1 or 2.")
+    return {
+        "name_latin": values["name_latin"],
+        "name_khmer": values.get("name_khmer") or None,
+        "sex": values.get("sex") or "X",
+        "phone": values.get("phone") or None,
+        "household": values.get("household") or None,
+        "id_poor": int(level),
+        "id_poor_number": values.get("id_poor_number") or None,
+        "role": (values.get("role") or "member").lower(),
+        "joined_on": joined,
+    }
+
+
+def _same_or_refuse(row: int, existing: MemberRecord, details: dict[str, object]) -> None:
+    sex = str(details["sex"]).upper()[:1] if details["sex"] else "X"
+    wanted = {**details, "sex": "F" if sex == "W" else sex}
+    for field in COMPARED:
+        have = getattr(existing, field)
+        if have != wanted[field]:
+            raise ImportRejected(
+                row,
+                f"Member {existing.code} is already in the book with {field} {have!r}, not "
+                f"{wanted[field]!r}; change members in the app, not by re-importing.",
+            )
