@@ -187,4 +187,3 @@ def cash_book(
             )
         )
     return rows
-

@@ -25,6 +25,7 @@ from ledger.money import decimal_text, format_minor
 from ledger.queries import trial_balance
 from ledger.summary import book_summary
 from ledger.verify import verify_book
+from tui import cli_groups
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_ERROR = 0, 1, 2
 log = logging.getLogger("sansam")
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         help="recompute every hash chain and cached balance",
     )
     verify.set_defaults(handler=cmd_verify)
+    cli_groups.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
     return parser
 
 
@@ -139,13 +141,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
         summary = book_summary(session)
     print(f"Sansam book: {book.location}")
     if not summary.groups:
-        print("It holds no groups yet. Import a journal with: sansam journal import FILE.csv")
+        print(
+            "It holds no groups yet. Register one with: sansam group create CODE --name ... "
+            "(see sansam group create --help)"
+        )
     else:
         print(f"{'Group':<16} {'Name':<30} {'Entries':>9} {'Accounts':>9}  Last entry")
         for g in summary.groups:
             last = g.last_entry_date.isoformat() if g.last_entry_date else "-"
             print(f"{g.code:<16} {g.name[:30]:<30} {g.entries:>9,} {g.accounts:>9,}  {last}")
-    print("\nCommands: sansam balances | sansam verify | sansam journal import|export FILE.csv")
+    print(
+        "\nCommands: sansam group list|show | sansam member list|show|import | "
+        "sansam meeting import|list|show | sansam balances | sansam verify | sansam --help"
+    )
     return EXIT_OK
 
 
