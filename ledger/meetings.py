@@ -686,12 +686,14 @@ def _entries(
         if item.kind == "reversal":
             assert item.reverses_seq is not None
             original = session.execute(
-                select(Posting.account_id, Posting.amount)
+                select(Posting.account_id, Posting.commodity, Posting.amount)
                 .where(Posting.group_id == meeting.group_id, Posting.entry_seq == item.reverses_seq)
                 .order_by(Posting.line_no)
             ).all()
+            # Line for line, in each line's own commodity (an entry may move rice too).
             reversal = replace(
-                request(key, memo, [(a, -amount) for a, amount in original]),
+                request(key, memo, []),
+                lines=tuple(Line(a, commodity, -amount) for a, commodity, amount in original),
                 reverses_seq=item.reverses_seq,
             )
             delta = item.cash_delta
