@@ -23,7 +23,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(BIN)/sansam init
+	$(BIN)/sansam init --demo-if-new
 	$(BIN)/sansam
 
 test: $(VENV)/.installed-test

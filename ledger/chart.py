@@ -120,5 +120,22 @@ class GroupAccounts:
         return {t.role: self.get(t.role, member_id).id for t in MEMBER_ACCOUNTS}
 
 
+def member_account_ids(session: Session, member_id: int) -> dict[str, int]:
+    """One member's accounts by role, without loading the whole group's chart."""
+    rows = session.execute(
+        select(Account.role, Account.id).where(
+            Account.member_id == member_id, Account.role.is_not(None)
+        )
+    )
+    found = {role: account_id for role, account_id in rows}
+    missing = [t.role for t in MEMBER_ACCOUNTS if t.role not in found]
+    if missing:
+        raise UnknownAccount(
+            f"Member #{member_id} has no {missing[0].replace('_', ' ')} account; "
+            "the chart of accounts is incomplete."
+        )
+    return found
+
+
 def balance_of(session: Session, account_id: int) -> int:
     return session.execute(select(Account.balance).where(Account.id == account_id)).scalar_one()

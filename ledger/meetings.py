@@ -22,7 +22,7 @@ from moneyed import Money
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.chart import GroupAccounts, balance_of
+from ledger.chart import GroupAccounts, balance_of, member_account_ids
 from ledger.cycles import CycleRecord, current_cycle
 from ledger.errors import MeetingError, SheetError
 from ledger.groups import get_group
@@ -323,8 +323,7 @@ def set_line(
     line = SheetLine(member.id, member.code, member.name_latin, attended, **amounts)
     cycle = session.get(Cycle, meeting.cycle_id)
     assert cycle is not None
-    accounts = GroupAccounts(session, meeting.group_id)
-    _check_line(session, line, member, cycle, accounts, currency)
+    _check_line(session, line, member, cycle, member_account_ids(session, member.id), currency)
 
     row = session.get(MeetingLine, (meeting_id, member.id))
     if row is None:
@@ -408,6 +407,14 @@ def add_item(
         minor = to_minor(amount, expected=currency)
         if minor <= 0:
             raise MeetingError(f"{ITEM_LABELS[kind]} must be more than zero.")
+        if kind == "social_fund_payout":
+            available = _social_fund_available(session, meeting)
+            if minor > available:
+                raise MeetingError(
+                    f"The social fund has {format_minor(available, currency)} (with this "
+                    f"meeting's contributions and payouts); {format_minor(minor, currency)} "
+                    "cannot be paid out."
+                )
     item = MeetingItem(
         meeting_id=meeting_id,
         group_id=meeting.group_id,
@@ -428,6 +435,22 @@ def add_item(
         memo,
         item.reverses_seq,
     )
+
+
+def _social_fund_available(session: Session, meeting: Meeting) -> int:
+    """The fund as it would stand after this sheet's contributions and payouts so far."""
+    fund = -balance_of(session, GroupAccounts(session, meeting.group_id).get("social_fund").id)
+    paid_in = session.execute(
+        select(func.coalesce(func.sum(MeetingLine.social_fund), 0)).where(
+            MeetingLine.meeting_id == meeting.id
+        )
+    ).scalar_one()
+    paid_out = session.execute(
+        select(func.coalesce(func.sum(MeetingItem.amount), 0)).where(
+            MeetingItem.meeting_id == meeting.id, MeetingItem.kind == "social_fund_payout"
+        )
+    ).scalar_one()
+    return fund + int(paid_in) - int(paid_out)
 
 
 def _reversal_effect(
@@ -628,9 +651,15 @@ def _entries(
     assert cycle is not None
     cash = accounts.get("cash_box").id
     title = f"Meeting #{meeting.number} {meeting.meeting_date.isoformat()}"
-    # (phase, -cash delta, request): inflows first, then outflows, then exits, then the
-    # count, so the cash box never dips below zero between two entries of the batch.
-    planned: list[tuple[int, int, EntryRequest]] = []
+    # (phase, request), posted in phase order: 0 everything that pays in (contributions,
+    # grants, reversals that bring cash back), 1 cash taken to the bank, 2 cash brought
+    # from the bank, 3 everything else that pays out (withdrawals, expenses, payouts),
+    # 4 members leaving, 5 the cash count. The social fund and members' savings only rise
+    # before phase 3 and only fall in it, towards a final state that is valid, so no entry
+    # in between takes one below zero; deposits go before bank withdrawals for the same
+    # reason. That is why a member's withdrawal is its own entry, apart from what the
+    # member paid in at the same meeting.
+    planned: list[tuple[int, EntryRequest]] = []
 
     def request(key: str, memo: str, lines: list[tuple[int, int]]) -> EntryRequest:
         merged: dict[int, int] = {}
@@ -650,23 +679,31 @@ def _entries(
         ids = accounts.ids(member.id)
         held_before = -balance_of(session, ids["share_money_held"])  # credit-normal
         bought, held_after = _shares_bought(line.share_money, held_before, cycle)
-        postings = [
-            (cash, line.cash_in - line.cash_out),
-            (ids["compulsory_savings"], -line.savings),
-            (ids["voluntary_savings"], line.withdrawal - line.voluntary_savings),
-            (ids["shares"], -bought * (cycle.share_price or 0)),
-            (ids["share_money_held"], held_before - held_after),
-            (accounts.get("social_fund").id, -line.social_fund),
-            (accounts.get("fines_late").id, -line.fine_late),
-            (accounts.get("fines_absent").id, -line.fine_absent),
-            (accounts.get("fines_other").id, -line.fine_other),
-        ]
-        entry = request(
-            f"line:{member.uuid}", f"{title}: {member.code} {member.name_latin}", postings
+        who = f"{title}: {member.code} {member.name_latin}"
+        paid_in = request(
+            f"line:{member.uuid}",
+            who,
+            [
+                (cash, line.cash_in),
+                (ids["compulsory_savings"], -line.savings),
+                (ids["voluntary_savings"], -line.voluntary_savings),
+                (ids["shares"], -bought * (cycle.share_price or 0)),
+                (ids["share_money_held"], held_before - held_after),
+                (accounts.get("social_fund").id, -line.social_fund),
+                (accounts.get("fines_late").id, -line.fine_late),
+                (accounts.get("fines_absent").id, -line.fine_absent),
+                (accounts.get("fines_other").id, -line.fine_other),
+            ],
         )
-        if len(entry.lines) >= 2:
-            delta = line.cash_in - line.cash_out
-            planned.append((0 if delta >= 0 else 1, -delta, entry))
+        if len(paid_in.lines) >= 2:
+            planned.append((0, paid_in))
+        if line.withdrawal:
+            withdrawal = request(
+                f"withdrawal:{member.uuid}",
+                f"{who}: withdrawal",
+                [(ids["voluntary_savings"], line.withdrawal), (cash, -line.withdrawal)],
+            )
+            planned.append((3, withdrawal))
 
     for item in summary.items:
         label = ITEM_LABELS[item.kind]
@@ -681,7 +718,7 @@ def _entries(
             lines = [(ids[role], amount) for role, amount in holdings.items()]
             lines.append((cash, -item.amount))
             if item.amount:
-                planned.append((2, item.amount, request(key, memo, lines)))
+                planned.append((4, request(key, memo, lines)))
             continue
         if item.kind == "reversal":
             assert item.reverses_seq is not None
@@ -696,8 +733,7 @@ def _entries(
                 lines=tuple(Line(a, commodity, -amount) for a, commodity, amount in original),
                 reverses_seq=item.reverses_seq,
             )
-            delta = item.cash_delta
-            planned.append((0 if delta >= 0 else 1, -delta, reversal))
+            planned.append((0 if item.cash_delta >= 0 else 3, reversal))
             continue
         counter = {
             "grant": accounts.get("grants").id,
@@ -707,19 +743,18 @@ def _entries(
             "bank_withdrawal": accounts.get("bank").id,
         }[item.kind]
         delta = item.cash_delta
-        planned.append(
-            (0 if delta >= 0 else 1, -delta, request(key, memo, [(cash, delta), (counter, -delta)]))
-        )
+        moved = request(key, memo, [(cash, delta), (counter, -delta)])
+        phase = {"bank_deposit": 1, "bank_withdrawal": 2}.get(item.kind, 0 if delta >= 0 else 3)
+        planned.append((phase, moved))
 
     difference = counted - summary.expected_cash
     if difference:
         over_short = accounts.get("cash_over_short").id
         memo = f"{title}: cash count {'over' if difference > 0 else 'short'} — {note}"
-        planned.append(
-            (3, 0, request("count", memo, [(cash, difference), (over_short, -difference)]))
-        )
-    planned.sort(key=lambda p: (p[0], p[1]))
-    return [entry for _phase, _delta, entry in planned]
+        counted_entry = request("count", memo, [(cash, difference), (over_short, -difference)])
+        planned.append((5, counted_entry))
+    planned.sort(key=lambda p: p[0])  # stable: sheet order within a phase
+    return [entry for _phase, entry in planned]
 
 
 def _shares_bought(
@@ -781,10 +816,9 @@ def _check_line(
     line: SheetLine,
     member: MemberRecord,
     cycle: Cycle,
-    accounts: GroupAccounts,
+    ids: dict[str, int],
     currency: str,
 ) -> None:
-    ids = accounts.ids(member.id)
     if line.share_money:
         held = -balance_of(session, ids["share_money_held"])
         bought, _rest = _shares_bought(line.share_money, held, cycle)

@@ -39,8 +39,10 @@ class MemberRecord:
     exited_on: dt.date | None
 
     def active_on(self, day: dt.date) -> bool:
+        """Whether the member belongs to the group that day; a member who leaves at a
+        meeting still counts at that meeting (they were there, and were paid out)."""
         joined = self.joined_on is None or self.joined_on <= day
-        return joined and (self.exited_on is None or day < self.exited_on)
+        return joined and (self.exited_on is None or day <= self.exited_on)
 
 
 def _record(m: Member) -> MemberRecord:

@@ -217,7 +217,8 @@ def test_a_member_joins_mid_cycle_and_another_leaves(book):
     exit_item = next(i for i in summary.items if i.kind == "member_exit")
     assert exit_item.amount == 2000 + 2000 + 5000 + 2000
     assert summary.expected_cash == 9000 + 4000 - 11000
-    book.write(lambda s: close_meeting(s, m2.id, khr(2000), "t"))
+    closed = book.write(lambda s: close_meeting(s, m2.id, khr(2000), "t"))
+    assert closed.members == 4  # the leaver still counts at the meeting they leave
     b = balances(book, v.group.id)
     gone = v.members["M03"].id
     for role in ("compulsory_savings", "voluntary_savings", "shares", "share_money_held"):
@@ -312,3 +313,26 @@ def test_member_and_group_positions_and_the_cash_book(book):
         book_rows = cash_book(s, v.group.id)
         assert [r.cash_in for r in book_rows] == [15500, 1000]
         assert book_rows[-1].balance == 16500
+
+
+def test_bank_deposit_and_withdrawal_at_one_meeting(book):
+    v = make_vsla(book)
+    m = open_(book, v.group.id, CYCLE_START)
+
+    def sheet(s):
+        set_line(s, m.id, "M01", savings=khr(10000))
+        add_item(s, m.id, "bank_withdrawal", khr(2000))  # entered first on the sheet
+        add_item(s, m.id, "bank_deposit", khr(5000))
+        return close_meeting(s, m.id, khr(7000), "t")
+
+    book.write(sheet)
+    b = balances(book, v.group.id)
+    assert (b("bank"), b("cash_box")) == (3000, 7000)
+
+
+def test_a_payout_beyond_the_social_fund_is_refused_when_entered(book):
+    v = make_vsla(book)
+    m = open_(book, v.group.id, CYCLE_START)
+    book.write(lambda s: set_line(s, m.id, "M01", social_fund=khr(500)))
+    with pytest.raises(MeetingError, match="social fund has 500 KHR"):
+        book.write(lambda s: add_item(s, m.id, "social_fund_payout", khr(1000), member_code="M02"))

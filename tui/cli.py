@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     init = commands.add_parser("init", parents=[db], help="create or upgrade a book")
+    init.add_argument(
+        "--demo-if-new",
+        action="store_true",
+        help="when this creates a new book, fill it with a demo federation to explore",
+    )
     init.set_defaults(handler=cmd_init)
 
     journal = commands.add_parser("journal", help="import or export the general journal")
@@ -129,11 +134,26 @@ def cmd_init(args: argparse.Namespace) -> int:
         where = book.location
         if before is None:
             print(f"Created a new book at {where} (schema {after}).")
+            if args.demo_if_new:
+                _load_demo(book)
         elif before != after:
             print(f"Upgraded the book at {where} from schema {before} to {after}.")
         else:
             print(f"The book at {where} is ready (schema {after}).")
     return EXIT_OK
+
+
+def _load_demo(book: Book) -> None:
+    import datetime as dt
+
+    from ledger.demo import load_demo
+
+    print("Loading a demo federation (three groups near Siem Reap, a year of meetings)...")
+    demo = book.write(lambda session: load_demo(session, today=dt.date.today()))
+    print(
+        f"Demo loaded: {demo.groups} groups, {demo.members} members, {demo.meetings} meetings, "
+        f"{demo.entries:,} entries. It is for exploring; create a new book for real groups."
+    )
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
