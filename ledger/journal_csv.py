@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.accounts import account_type, accounts_by_name, open_account
-from ledger.errors import JournalImportError, LedgerError, UnknownGroup
+from ledger.csvfile import read_csv
+from ledger.errors import ImportRejected, JournalImportError, LedgerError, UnknownGroup
 from ledger.groups import GroupRecord, check_code, create_group, find_group
 from ledger.models import Account, Group, JournalEntry, Posting
 from ledger.money import commodity, decimal_text, parse_amount
@@ -64,16 +64,11 @@ def import_journal(
     """Import a journal CSV into the book through the one write path."""
     importer = _Importer(session, author, on_progress)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            importer.run(handle)
-    except UnicodeDecodeError as exc:
-        raise JournalImportError(
-            importer.row_number + 1,
-            f"The file is not UTF-8 text (byte {exc.start} of the line cannot be read). "
-            "Save it from the spreadsheet as 'CSV UTF-8'.",
-        ) from None
-    except FileNotFoundError:
-        raise JournalImportError(None, f"There is no file {str(path)!r}.") from None
+        importer.run(path)
+    except JournalImportError:
+        raise
+    except ImportRejected as exc:  # from the shared CSV reader: same row, same reason
+        raise JournalImportError(exc.row, exc.reason) from None
     return importer.summary()
 
 
@@ -94,34 +89,13 @@ class _Importer:
         # name once.
         self.valid_names: set[str] = set()
 
-    def run(self, handle: IO[str]) -> None:
-        reader = csv.reader(handle, strict=True)
-        try:
-            header = next(reader, None)
-        except csv.Error as exc:
-            raise JournalImportError(1, f"The header cannot be read as CSV ({exc}).") from None
-        if header is None:
-            raise JournalImportError(None, "The file is empty; expected a header row.")
-        columns = [h.strip().lower() for h in header]
-        missing = [c for c in HEADER if c not in columns]
-        if missing:
-            raise JournalImportError(
-                1,
-                f"The header lacks {', '.join(missing)}; expected the columns {','.join(HEADER)}.",
-            )
-        index = [columns.index(c) for c in HEADER]
+    def run(self, path: str | Path) -> None:
         pending: _PendingEntry | None = None
-        for fields in self._rows(reader):
-            if not any(f.strip() for f in fields):
-                continue  # a blank line
-            if len(fields) != len(columns):
-                raise JournalImportError(
-                    self.row_number,
-                    f"Expected {len(columns)} fields, found {len(fields)} "
-                    "(a comma inside a description must be in quotes).",
-                )
-            values = [fields[i].strip() for i in index]
-            txn_id, date_text, group_code, description, account, code, amount_text = values
+        for row, values in read_csv(path, required=HEADER):
+            self.row_number = row
+            txn_id, date_text, group_code, description, account, code, amount_text = (
+                values[c] for c in HEADER
+            )
             if pending is not None and (txn_id, group_code) != (pending.txn_id, pending.group_code):
                 self._queue(pending)
                 pending = None
@@ -140,17 +114,6 @@ class _Importer:
         if pending is not None:
             self._queue(pending)
         self._flush()
-
-    def _rows(self, reader: Iterator[list[str]]) -> Iterator[list[str]]:
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise JournalImportError(self.row_number + 1, f"Not valid CSV: {exc}.") from None
-            self.row_number = reader.line_num  # type: ignore[attr-defined]
-            yield fields
 
     def _start(
         self, txn_id: str, date_text: str, group_code: str, description: str

@@ -21,7 +21,7 @@ from ledger.cycles import current_cycle, open_cycle
 from ledger.errors import InvalidEntry, LedgerError
 from ledger.groups import DAYS, FREQUENCIES, KINDS, create_group, find_group, list_groups
 from ledger.locations import SOURCE, location_from_codes, resolve_location
-from ledger.meetings import meeting_summary
+from ledger.meetings import AMOUNT_FIELDS, meeting_summary
 from ledger.member_import import import_members
 from ledger.members import find_member, list_members
 from ledger.models import Meeting
@@ -410,7 +410,7 @@ def cmd_meeting_show(
                     {
                         "member": ln.member_code,
                         "attended": ln.attended,
-                        **{f: decimal_text(getattr(ln, f), c) for f in _LINE_FIELDS},
+                        **{f: decimal_text(getattr(ln, f), c) for f in AMOUNT_FIELDS},
                     }
                     for ln in summary.lines
                 ],
@@ -463,17 +463,6 @@ def cmd_meeting_show(
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-_LINE_FIELDS = (
-    "savings",
-    "voluntary_savings",
-    "withdrawal",
-    "share_money",
-    "social_fund",
-    "fine_late",
-    "fine_absent",
-    "fine_other",
-)
 
 
 def _date_arg(text: str) -> dt.date:
