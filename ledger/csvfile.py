@@ -34,6 +34,7 @@ def read_csv(
             if header is None:
                 raise ImportRejected(None, "The file is empty; expected a header row.")
             columns = [h.strip().lower() for h in header]
+            width = len(columns)
             known = (*required, *optional)
             missing = [c for c in required if c not in columns]
             unknown = [c for c in columns if c and c not in known]
@@ -57,22 +58,27 @@ def read_csv(
                 except csv.Error as exc:
                     raise ImportRejected(row_number + 1, f"Not valid CSV: {exc}.") from None
                 row_number = reader.line_num
-                if not any(f.strip() for f in fields):
-                    continue
-                if len(fields) != len(columns):
+                if len(fields) != width:
+                    if not any(f.strip() for f in fields):
+                        continue  # a blank line
                     raise ImportRejected(
                         row_number,
-                        f"Expected {len(columns)} fields, found {len(fields)} "
+                        f"Expected {width} fields, found {len(fields)} "
                         "(a comma inside a value must be in quotes).",
                     )
-                values = {c: f.strip() for c, f in zip(columns, fields, strict=True) if c}
-                for column, value in values.items():
-                    if value.startswith(_FORMULA_START):
-                        raise ImportRejected(
-                            row_number,
-                            f"{column} is a spreadsheet formula ({value[:20]!r}); "
-                            "save the values, not the formulas.",
-                        )
+                # The hot loop of million-row imports: C-level map and zip, one pass.
+                values = dict(zip(columns, map(str.strip, fields), strict=True))
+                if not any(values.values()):
+                    continue  # a row of empty cells
+                if any(v.startswith(_FORMULA_START) for v in values.values()):
+                    column, value = next(
+                        (c, v) for c, v in values.items() if v.startswith(_FORMULA_START)
+                    )
+                    raise ImportRejected(
+                        row_number,
+                        f"{column} is a spreadsheet formula ({value[:20]!r}); "
+                        "save the values, not the formulas.",
+                    )
                 yield row_number, values
     except UnicodeDecodeError:
         raise ImportRejected(
