@@ -428,3 +428,54 @@ class MeetingItem(Base):
             "(kind = 'reversal') = (reverses_seq IS NOT NULL)", name="reversal_names_entry"
         ),
     )
+
+
+class LoanProduct(Base):
+    """A loan product a group offers: method, rate, term, rhythm, rounding, penalty.
+
+    Rates are kept exactly as parts per million (1.5 % a month = 15,000). A product with
+    flat interest or a rate above the cap carries the reason it was allowed anyway.
+    """
+
+    __tablename__ = "loan_products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(32))
+    rate_ppm_per_month: Mapped[int] = mapped_column(Integer)
+    term_periods: Mapped[int] = mapped_column(Integer)
+    frequency: Mapped[str] = mapped_column(String(12))
+    rounding_unit: Mapped[int] = mapped_column(BigInteger, server_default="1")
+    grace_periods: Mapped[int] = mapped_column(Integer, server_default="0")
+    late_penalty: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    max_amount: Mapped[int | None] = mapped_column(BigInteger)
+    cap_ppm_per_year: Mapped[int] = mapped_column(Integer, server_default="180000")
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "code"),
+        UniqueConstraint("id", "group_id"),
+        CheckConstraint(
+            "method IN ('declining_equal_instalments', 'declining_equal_principal', 'flat', "
+            "'vsla_30_days')",
+            name="method_known",
+        ),
+        CheckConstraint(
+            "frequency IN ('weekly', 'fortnightly', 'monthly', 'bullet')", name="frequency_known"
+        ),
+        CheckConstraint("rate_ppm_per_month BETWEEN 0 AND 999999", name="rate_range"),
+        CheckConstraint("term_periods BETWEEN 1 AND 520", name="term_range"),
+        CheckConstraint("rounding_unit >= 1 AND late_penalty >= 0", name="amounts_valid"),
+        CheckConstraint("grace_periods >= 0 AND grace_periods < term_periods", name="grace_range"),
+        CheckConstraint("max_amount IS NULL OR max_amount > 0", name="max_amount_positive"),
+        # Flat interest, or a rate above the cap, only with a recorded reason.
+        CheckConstraint(
+            "override_reason IS NOT NULL OR (method <> 'flat' "
+            "AND rate_ppm_per_month * 12 <= cap_ppm_per_year)",
+            name="override_recorded",
+        ),
+    )
