@@ -30,9 +30,11 @@ from ledger.members import MemberRecord, find_member, get_member, list_members, 
 from ledger.models import (
     Cycle,
     JournalEntry,
+    Loan,
     Meeting,
     MeetingItem,
     MeetingLine,
+    MeetingRepayment,
     Member,
     PeriodClose,
     Posting,
@@ -127,6 +129,16 @@ class SheetItem:
 
 
 @dataclass(frozen=True, slots=True)
+class LoanMovement:
+    """A loan lent, or a repayment, on a meeting's sheet."""
+
+    loan_id: int
+    loan_number: int
+    member_code: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
 class MeetingRecord:
     id: int
     uuid: str
@@ -155,6 +167,8 @@ class MeetingSummary:
     expected_cash: int
     attended: int
     members: int
+    loans_lent: tuple[LoanMovement, ...] = ()
+    repayments: tuple[LoanMovement, ...] = ()
 
     @property
     def counted_cash(self) -> int | None:
@@ -515,11 +529,16 @@ def meeting_summary(session: Session, meeting_id: int) -> MeetingSummary:
     if record.status == "open":
         items = _with_exit_payouts(session, meeting, lines, items)
     totals = {name: sum(getattr(line, name) for line in lines) for name in AMOUNT_FIELDS}
-    cash_in = sum(line.cash_in for line in lines) + sum(
-        i.cash_delta for i in items if i.cash_delta > 0
+    lent, repaid = _loan_movements(session, meeting)
+    cash_in = (
+        sum(line.cash_in for line in lines)
+        + sum(i.cash_delta for i in items if i.cash_delta > 0)
+        + sum(r.amount for r in repaid)
     )
-    cash_out = sum(line.cash_out for line in lines) - sum(
-        i.cash_delta for i in items if i.cash_delta < 0
+    cash_out = (
+        sum(line.cash_out for line in lines)
+        - sum(i.cash_delta for i in items if i.cash_delta < 0)
+        + sum(x.amount for x in lent)
     )
     return MeetingSummary(
         meeting=record,
@@ -532,7 +551,28 @@ def meeting_summary(session: Session, meeting_id: int) -> MeetingSummary:
         expected_cash=record.opening_cash + cash_in - cash_out,
         attended=sum(1 for line in lines if line.attended),
         members=len(list_members(session, meeting.group_id, on=meeting.meeting_date)),
+        loans_lent=lent,
+        repayments=repaid,
     )
+
+
+def _loan_movements(
+    session: Session, meeting: Meeting
+) -> tuple[tuple[LoanMovement, ...], tuple[LoanMovement, ...]]:
+    lent = session.execute(
+        select(Loan.id, Loan.number, Member.code, Loan.amount)
+        .join(Member, Member.id == Loan.member_id)
+        .where(Loan.disburse_meeting_id == meeting.id)
+        .order_by(Loan.number)
+    ).all()
+    repaid = session.execute(
+        select(Loan.id, Loan.number, Member.code, MeetingRepayment.amount)
+        .join(Loan, Loan.id == MeetingRepayment.loan_id)
+        .join(Member, Member.id == Loan.member_id)
+        .where(MeetingRepayment.meeting_id == meeting.id)
+        .order_by(Loan.number)
+    ).all()
+    return tuple(LoanMovement(*row) for row in lent), tuple(LoanMovement(*row) for row in repaid)
 
 
 def _lines(session: Session, meeting_id: int) -> tuple[SheetLine, ...]:
@@ -622,8 +662,10 @@ def close_meeting(
             row = session.get(MeetingItem, item.id)
             assert row is not None
             row.amount = item.amount
+    _allocate_repayments(session, meeting)
     requests = _entries(session, meeting, group.currency, summary, counted, note, closed_by)
     post_entries(session, requests)
+    _settle_loans(session, meeting, summary)
     for item in summary.items:
         if item.kind == "member_exit" and item.member_id is not None:
             mark_exited(session, item.member_id, meeting.meeting_date)
@@ -747,6 +789,26 @@ def _entries(
         phase = {"bank_deposit": 1, "bank_withdrawal": 2}.get(item.kind, 0 if delta >= 0 else 3)
         planned.append((phase, moved))
 
+    for moved in summary.repayments:
+        loan = session.get(Loan, moved.loan_id)
+        repayment = session.get(MeetingRepayment, (meeting.id, moved.loan_id))
+        assert loan is not None and repayment is not None and loan.account_id is not None
+        memo = f"{title}: {moved.member_code} repays loan #{moved.loan_number}"
+        split = [
+            (cash, moved.amount),
+            (accounts.get("interest_income").id, -(repayment.interest_paid or 0)),
+            (loan.account_id, -(repayment.principal_paid or 0)),
+        ]
+        planned.append((0, request(f"repayment:{loan.uuid}", memo, split)))
+    for moved in summary.loans_lent:
+        loan = session.get(Loan, moved.loan_id)
+        assert loan is not None and loan.account_id is not None
+        memo = f"{title}: loan #{moved.loan_number} lent to {moved.member_code} — {loan.purpose}"
+        lend = request(
+            f"loan:{loan.uuid}", memo, [(loan.account_id, moved.amount), (cash, -moved.amount)]
+        )
+        planned.append((3, lend))
+
     difference = counted - summary.expected_cash
     if difference:
         over_short = accounts.get("cash_over_short").id
@@ -769,6 +831,41 @@ def _shares_bought(
         raise SheetError("This group's cycle has no share price, so it does not sell shares.")
     pool = held_before + share_money
     return pool // price, pool % price
+
+
+def _allocate_repayments(session: Session, meeting: Meeting) -> None:
+    """Split each repayment on the sheet, interest due first, then principal."""
+    from ledger.loans import allocate, loan_statement
+
+    rows = session.execute(
+        select(MeetingRepayment).where(MeetingRepayment.meeting_id == meeting.id)
+    ).scalars()
+    for row in rows:
+        statement = loan_statement(session, row.loan_id, on=meeting.meeting_date)
+        if row.amount > statement.owed_now:
+            raise MeetingError(
+                f"Loan #{statement.loan.number} is settled by "
+                f"{format_minor(statement.owed_now, statement.currency)}; the sheet has "
+                f"{format_minor(row.amount, statement.currency)}."
+            )
+        row.interest_paid, row.principal_paid = allocate(statement, row.amount)
+    session.flush()
+
+
+def _settle_loans(session: Session, meeting: Meeting, summary: MeetingSummary) -> None:
+    """After posting: schedules for loans lent, and loans repaid in full are closed."""
+    from ledger.loans import schedule_at_disbursement
+
+    for moved in summary.loans_lent:
+        loan = session.get(Loan, moved.loan_id)
+        assert loan is not None
+        schedule_at_disbursement(session, loan, meeting)
+    for moved in summary.repayments:
+        loan = session.get(Loan, moved.loan_id)
+        assert loan is not None and loan.account_id is not None
+        if balance_of(session, loan.account_id) == 0:
+            loan.status = "closed"
+    session.flush()
 
 
 def _holdings_after_line(

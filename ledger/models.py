@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -478,4 +479,113 @@ class LoanProduct(Base):
             "AND rate_ppm_per_month * 12 <= cap_ppm_per_year)",
             name="override_recorded",
         ),
+    )
+
+
+class Loan(Base):
+    """A loan to a member: applied for, approved by someone else, lent at a meeting.
+
+    The database refuses an approval by the person who recorded the application (maker
+    is not checker). The loan's principal lives in its own account (``account_id``).
+    """
+
+    __tablename__ = "loans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    number: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(500))
+    guarantors: Mapped[str | None] = mapped_column(String(500))
+    votes_for: Mapped[int | None] = mapped_column(Integer)
+    votes_against: Mapped[int | None] = mapped_column(Integer)
+    applied_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(12), server_default="applied")
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_on: Mapped[dt.date | None] = mapped_column(Date)
+    disburse_meeting_id: Mapped[int | None] = mapped_column(Integer)
+    disbursed_on: Mapped[dt.date | None] = mapped_column(Date)
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    rescheduled: Mapped[bool] = mapped_column(Boolean, server_default=sa_false())
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "number"),
+        UniqueConstraint("id", "group_id"),
+        ForeignKeyConstraint(
+            ["member_id", "group_id"],
+            ["members.id", "members.group_id"],
+            name="fk_loans_member_members",
+        ),
+        ForeignKeyConstraint(
+            ["product_id", "group_id"],
+            ["loan_products.id", "loan_products.group_id"],
+            name="fk_loans_product_loan_products",
+        ),
+        ForeignKeyConstraint(
+            ["disburse_meeting_id", "group_id"],
+            ["meetings.id", "meetings.group_id"],
+            name="fk_loans_meeting_meetings",
+        ),
+        ForeignKeyConstraint(["account_id"], ["accounts.id"], name="fk_loans_account_accounts"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "status IN ('applied', 'approved', 'rejected', 'disbursed', 'closed', 'written_off')",
+            name="status_known",
+        ),
+        CheckConstraint(
+            "approved_by IS NULL OR approved_by <> recorded_by", name="maker_is_not_checker"
+        ),
+        CheckConstraint(
+            "status IN ('applied', 'rejected') OR approved_by IS NOT NULL", name="approved_first"
+        ),
+    )
+
+
+class LoanInstalment(Base):
+    """The schedule, made when the loan is lent: what falls due at which meeting."""
+
+    __tablename__ = "loan_instalments"
+
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    group_id: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    principal: Mapped[int] = mapped_column(BigInteger)
+    interest: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("principal >= 0 AND interest >= 0", name="amounts_not_negative"),
+    )
+
+
+class MeetingRepayment(Base):
+    """A loan repayment on a meeting's sheet; posted (and frozen) with the meeting."""
+
+    __tablename__ = "meeting_repayments"
+
+    meeting_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    # How the amount was applied (interest first, then principal), set when the meeting
+    # closes and frozen with it.
+    interest_paid: Mapped[int | None] = mapped_column(BigInteger)
+    principal_paid: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["meeting_id", "group_id"],
+            ["meetings.id", "meetings.group_id"],
+            name="fk_meeting_repayments_meeting_meetings",
+        ),
+        ForeignKeyConstraint(
+            ["loan_id", "group_id"],
+            ["loans.id", "loans.group_id"],
+            name="fk_meeting_repayments_loan_loans",
+        ),
+        CheckConstraint("amount > 0", name="amount_positive"),
     )
