@@ -42,7 +42,7 @@ from ledger.models import (
     MeetingRepayment,
     new_uuid,
 )
-from ledger.money import format_minor, to_minor
+from ledger.money import format_minor, from_minor, to_minor
 
 
 class LoanError(LedgerError):
@@ -287,6 +287,34 @@ def repay_at_meeting(session: Session, meeting_id: int, loan_id: int, amount: Mo
     row.amount = minor
     session.flush()
     return owed.owed_now
+
+
+def repay_member_loans(session: Session, meeting_id: int, member_code: str, amount: Money) -> None:
+    """A member's repayment from the collection sheet, oldest loan first.
+
+    The sheet has one repayment column per member; a member with two loans repays the
+    older one fully before the newer one gets anything.
+    """
+    meeting = _open_meeting(session, meeting_id)
+    currency = get_group(session, meeting.group_id).currency
+    member = find_member(session, meeting.group_id, member_code)
+    remaining = to_minor(amount, expected=currency)
+    loans = [x for x in loans_of_member(session, member.id) if x.status == "disbursed"]
+    if not loans:
+        raise LoanError(f"{member.code} has no loan to repay.")
+    owed_total = 0
+    for loan in loans:
+        owed = loan_statement(session, loan.id, on=meeting.meeting_date).owed_now
+        owed_total += owed
+        part = min(remaining, owed)
+        if part:
+            repay_at_meeting(session, meeting_id, loan.id, from_minor(part, currency))
+            remaining -= part
+    if remaining:
+        raise LoanError(
+            f"{format_minor(owed_total, currency)} settles all of {member.code}'s loans; "
+            f"{format_minor(owed_total + remaining, currency)} is more than is owed."
+        )
 
 
 def allocate(statement: LoanStatement, amount: int) -> tuple[int, int]:

@@ -5,7 +5,8 @@ fine,loan_repayment,counted_cash`` and optionally ``comment``. Each date is one 
 ``shares`` is the money paid for shares (whole shares are bought at the cycle's price and
 the rest is held for the member); ``fine`` is an absence fine for a member who did not
 attend and an "other" fine otherwise; ``counted_cash`` is written on at least one row of
-the meeting (the same value if on several). Each meeting is opened, filled and closed
+the meeting (the same value if on several); ``loan_repayment`` pays the member's loans,
+oldest first. Each meeting is opened, filled and closed
 through the meeting service, so the same rules apply as in the app.
 
 All or nothing: the first bad row is named and nothing is written. A date whose meeting
@@ -15,7 +16,7 @@ is already closed with the same sheet is skipped, so re-importing a file changes
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from ledger.csvfile import cell_amount, cell_bool, read_csv
 from ledger.errors import ImportRejected, LedgerError
 from ledger.groups import get_group
+from ledger.loans import repay_member_loans
 from ledger.meetings import (
     SheetLine,
     close_meeting,
@@ -64,6 +66,7 @@ class _Sheet:
     counted: int | None = None
     counted_row: int | None = None
     comment: str = ""
+    repayments: dict[str, int] = field(default_factory=dict)
 
 
 def import_meetings(
@@ -91,12 +94,6 @@ def import_meetings(
             raise ImportRejected(row, "member is empty.")
         if any(code == member for _r, code, _a in sheet.rows):
             raise ImportRejected(row, f"{member} has two rows for {date.isoformat()}.")
-        if cell_amount(row, values, "loan_repayment", currency):
-            raise ImportRejected(
-                row,
-                "loan_repayment: loans are not recorded in Sansam yet (they come with the "
-                "loans module); leave the column empty.",
-            )
         attended = cell_bool(row, values, "attended")
         fine = cell_amount(row, values, "fine", currency)
         amounts: dict[str, object] = {
@@ -110,6 +107,7 @@ def import_meetings(
             "fine_other": fine if attended else 0,
         }
         sheet.rows.append((row, member, amounts))
+        sheet.repayments[member] = cell_amount(row, values, "loan_repayment", currency)
         if values["counted_cash"]:
             counted = cell_amount(row, values, "counted_cash", currency)
             if sheet.counted is not None and counted != sheet.counted:
@@ -159,6 +157,10 @@ def _record(
         }
         try:
             set_line(session, meeting.id, member, attended=bool(amounts["attended"]), **money)
+            if sheet.repayments.get(member):
+                repay_member_loans(
+                    session, meeting.id, member, from_minor(sheet.repayments[member], currency)
+                )
         except LedgerError as exc:
             raise ImportRejected(row, f"{member}: {exc}") from None
     try:
@@ -183,9 +185,13 @@ def _same_sheet_or_refuse(session: Session, meeting_id: int, sheet: _Sheet, curr
             f"A meeting of {sheet.date.isoformat()} is open in the app; finish it there.",
         )
     have = {line.member_code: line for line in summary.lines}
+    repaid: dict[str, int] = {}
+    for moved in summary.repayments:
+        repaid[moved.member_code] = repaid.get(moved.member_code, 0) + moved.amount
     for row, member, amounts in sheet.rows:
         line = have.get(member)
-        if line is None or not _same(line, amounts):
+        same_repayment = repaid.get(member, 0) == sheet.repayments.get(member, 0)
+        if line is None or not _same(line, amounts) or not same_repayment:
             raise ImportRejected(
                 row,
                 f"The meeting of {sheet.date.isoformat()} is already recorded with other "

@@ -147,3 +147,26 @@ def test_early_full_repayment_closes_the_loan(book, lent):
 def test_the_database_refuses_a_self_approved_loan(book, lent):
     with pytest.raises(DBAPIError, match="maker_is_not_checker"), book.engine.begin() as c:
         c.execute(text("UPDATE loans SET approved_by = recorded_by"))
+
+
+def test_repayments_from_the_collection_sheet(book, lent, tmp_path):
+    from ledger.errors import ImportRejected
+    from ledger.sheet_import import import_meetings
+
+    v, loan = lent
+    header = (
+        "date,member,attended,savings,voluntary_savings,withdrawal,shares,social_fund,fine,"
+        "loan_repayment,counted_cash\n"
+    )
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(header + "2026-01-12,M01,yes,1000,,,,,,25400,226400\n", encoding="utf-8")
+    book.write(lambda s: import_meetings(s, v.group.id, sheet, author="t", today=TODAY))
+    again = book.write(lambda s: import_meetings(s, v.group.id, sheet, author="t", today=TODAY))
+    assert again.meetings_already_present == 1
+    with book.read() as s:
+        st = loan_statement(s, loan.id, on=CYCLE_START + WEEK)
+    assert st.interest_paid + st.principal_paid == 25400 and st.interest_paid == 300
+    too_much = tmp_path / "too_much.csv"
+    too_much.write_text(header + "2026-01-19,M01,yes,,,,,,,999999,0\n", encoding="utf-8")
+    with pytest.raises(ImportRejected, match=r"Row 2: M01: .*settles all of M01's loans"):
+        book.write(lambda s: import_meetings(s, v.group.id, too_much, author="t", today=TODAY))

@@ -191,7 +191,7 @@ SHEET_ERRORS = [
     ("2026-01-05,M02,yes,2000.5,,,,,,,,", "more decimals"),
     ("2026-01-05,M02,yes,,,5000,,,,,,", "cannot be withdrawn"),
     ("2026-01-05,M02,yes,,,,30000,,,,,", "would buy 6 shares"),
-    ("2026-01-05,M02,yes,,,,,,,5000,,", "loans are not recorded"),
+    ("2026-01-05,M02,yes,,,,,,,5000,,", "M02: M02 has no loan to repay"),
     ("2026-01-05,M09,yes,2000,,,,,,,,", "no member with code 'M09'"),
     ("2026-01-05,M01,yes,2000,,,,,,,,", "M01 has two rows"),
     ("2026-01-05,M02,yes,2000,,,,,,,9999,", "counted_cash for 2026-01-05 is 9,999 KHR"),
