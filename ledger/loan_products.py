@@ -179,6 +179,13 @@ def create_product(
     return _record(product)
 
 
+def get_product(session: Session, product_id: int) -> ProductRecord:
+    product = session.get(LoanProduct, product_id)
+    if product is None:
+        raise LoanProductError(f"There is no loan product #{product_id}.")
+    return _record(product)
+
+
 def list_products(session: Session, group_id: int) -> list[ProductRecord]:
     rows = session.execute(
         select(LoanProduct).where(LoanProduct.group_id == group_id).order_by(LoanProduct.code)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from ledger.accounts import account_type
 from ledger.errors import LedgerError
 from ledger.groups import get_group
-from ledger.loan_products import ProductRecord, list_products
+from ledger.loan_products import ProductRecord, get_product, list_products
 from ledger.loan_schedule import build_schedule
 from ledger.meeting_calendar import meeting_dates
 from ledger.members import find_member, get_member
@@ -100,7 +100,7 @@ class LoanStatement:
 
 def _record(session: Session, loan: Loan) -> LoanRecord:
     member = get_member(session, loan.member_id)
-    product = next(p for p in list_products(session, loan.group_id) if p.id == loan.product_id)
+    product = get_product(session, loan.product_id)
     return LoanRecord(
         loan.id,
         loan.group_id,
@@ -326,7 +326,7 @@ def allocate(statement: LoanStatement, amount: int) -> tuple[int, int]:
 def schedule_at_disbursement(session: Session, loan: Loan, meeting: Meeting) -> None:
     """Make and store the schedule: instalments on the meetings after this one."""
     group = get_group(session, loan.group_id)
-    product = next(p for p in list_products(session, loan.group_id) if p.id == loan.product_id)
+    product = get_product(session, loan.product_id)
     count = 1 if product.frequency == "bullet" else product.term_periods
     rhythm = group.meeting_frequency if product.frequency == "bullet" else product.frequency
     dates = meeting_dates(
@@ -387,13 +387,17 @@ def loan_statement(
         .scalars()
         .all()
     )
-    paid_rows = session.execute(
-        select(MeetingRepayment, Meeting.status)
-        .join(Meeting, Meeting.id == MeetingRepayment.meeting_id)
-        .where(MeetingRepayment.loan_id == loan_id, Meeting.status == "closed")
-    ).all()
-    interest_paid = sum(r.interest_paid or 0 for r, _s in paid_rows)
-    principal_paid = sum(r.principal_paid or 0 for r, _s in paid_rows)
+    paid_rows = (
+        session.execute(
+            select(MeetingRepayment)
+            .join(Meeting, Meeting.id == MeetingRepayment.meeting_id)
+            .where(MeetingRepayment.loan_id == loan_id, Meeting.status == "closed")
+        )
+        .scalars()
+        .all()
+    )
+    interest_paid = sum(r.interest_paid or 0 for r in paid_rows)
+    principal_paid = sum(r.principal_paid or 0 for r in paid_rows)
     interest_due_total = sum(i.interest for i in instalments if i.due_on <= on)
     interest_due = max(interest_due_total - interest_paid, 0)
     outstanding = (loan.amount - principal_paid) if loan.status == "disbursed" else 0

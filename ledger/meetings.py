@@ -26,6 +26,7 @@ from ledger.chart import GroupAccounts, balance_of, member_account_ids
 from ledger.cycles import CycleRecord, current_cycle
 from ledger.errors import MeetingError, SheetError
 from ledger.groups import get_group
+from ledger.loans import allocate, loan_statement, schedule_at_disbursement
 from ledger.members import MemberRecord, find_member, get_member, list_members, mark_exited
 from ledger.models import (
     Cycle,
@@ -835,8 +836,6 @@ def _shares_bought(
 
 def _allocate_repayments(session: Session, meeting: Meeting) -> None:
     """Split each repayment on the sheet, interest due first, then principal."""
-    from ledger.loans import allocate, loan_statement
-
     rows = session.execute(
         select(MeetingRepayment).where(MeetingRepayment.meeting_id == meeting.id)
     ).scalars()
@@ -854,8 +853,6 @@ def _allocate_repayments(session: Session, meeting: Meeting) -> None:
 
 def _settle_loans(session: Session, meeting: Meeting, summary: MeetingSummary) -> None:
     """After posting: schedules for loans lent, and loans repaid in full are closed."""
-    from ledger.loans import schedule_at_disbursement
-
     for moved in summary.loans_lent:
         loan = session.get(Loan, moved.loan_id)
         assert loan is not None
