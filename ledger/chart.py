@@ -34,12 +34,15 @@ GROUP_ACCOUNTS = (
     Template("retained_surplus", "Equity:Retained surplus", False),
     Template("opening_balances", "Equity:Opening balances", False),
     Template("interest_income", "Income:Interest", False),
+    Template("penalty_income", "Income:Late penalties", False),
+    Template("recoveries", "Income:Recoveries of written-off loans", False),
     Template("fines_late", "Income:Fines:Late", False),
     Template("fines_absent", "Income:Fines:Absent", False),
     Template("fines_other", "Income:Fines:Other", False),
     Template("grants", "Income:Grants", False),
     Template("expenses", "Expenses:General", False),
     Template("cash_over_short", "Expenses:Cash over and short", False),
+    Template("loan_losses", "Expenses:Loans written off", False),
 )
 
 # {code} is the member's code. Savings and share money held are owed to the member;
@@ -82,6 +85,22 @@ def _open(
 
 def open_group_accounts(session: Session, group_id: int, currency: str) -> None:
     _open(session, group_id, currency, GROUP_ACCOUNTS)
+
+
+def open_missing_group_accounts(session: Session, group_id: int, currency: str) -> None:
+    """Open any template account a group made by an older version does not have yet.
+
+    The template grows as features land (late penalties, write-offs); a book from
+    before keeps working without a data migration.
+    """
+    have = set(
+        session.execute(
+            select(Account.role).where(Account.group_id == group_id, Account.member_id.is_(None))
+        ).scalars()
+    )
+    missing = tuple(t for t in GROUP_ACCOUNTS if t.role not in have)
+    if missing:
+        _open(session, group_id, currency, missing)
 
 
 def open_member_accounts(

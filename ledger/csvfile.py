@@ -10,6 +10,7 @@ spreadsheet formula is refused rather than imported as text.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -110,3 +111,13 @@ def cell_bool(row: int, values: dict[str, str], column: str) -> bool:
     if text in ("no", "n", "0", "false", "absent"):
         return False
     raise ImportRejected(row, f"{column} is {text!r}; write yes or no.")
+
+
+def cell_date(row: int, values: dict[str, str], column: str) -> dt.date:
+    text = values.get(column, "")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ImportRejected(
+            row, f"{column} {text!r} is not a date written as YYYY-MM-DD (e.g. 2026-03-15)."
+        ) from None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ledger.errors import LedgerError
 from ledger.groups import get_group
 from ledger.loan_schedule import METHODS, Frequency, Method
+from ledger.loan_state import DEFAULT_ORDER, check_order
 from ledger.models import LoanProduct
 from ledger.money import format_minor, to_minor
 
@@ -54,6 +55,7 @@ class ProductRecord:
     max_amount: int | None
     cap_per_year: Decimal
     override_reason: str | None
+    allocation_order: str = DEFAULT_ORDER  # how a repayment is split, first part first
 
     @property
     def rate_per_year(self) -> Decimal:
@@ -99,6 +101,7 @@ def _record(p: LoanProduct) -> ProductRecord:
         p.max_amount,
         Decimal(p.cap_ppm_per_year) / PPM,
         p.override_reason,
+        p.allocation_order or DEFAULT_ORDER,
     )
 
 
@@ -119,6 +122,7 @@ def create_product(
     max_amount: Money | None = None,
     cap_per_year: Decimal = NBC_CAP_PER_YEAR,
     override_reason: str | None = None,
+    allocation_order: str = DEFAULT_ORDER,
 ) -> ProductRecord:
     """Add a product. Flat interest or a rate above the cap needs ``override_reason``."""
     currency = get_group(session, group_id).currency
@@ -147,6 +151,10 @@ def create_product(
     if unit < 1 or penalty < 0 or (ceiling is not None and ceiling <= 0):
         raise LoanProductError("Rounding unit, penalty and maximum amount must be positive.")
     reason = (override_reason or "").strip() or None
+    try:
+        order = check_order(allocation_order)
+    except ValueError as exc:
+        raise LoanProductError(str(exc)) from None
     product = LoanProduct(
         group_id=group_id,
         code=code,
@@ -161,6 +169,7 @@ def create_product(
         max_amount=ceiling,
         cap_ppm_per_year=cap_ppm,
         override_reason=reason,
+        allocation_order=order,
         created_by=created_by,
         created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
     )
@@ -201,6 +210,10 @@ def describe(product: ProductRecord, currency: str) -> str:
         f"month ({_percent(product.rate_per_year)} a year), {product.term_periods} "
         f"{product.frequency} repayment(s), rounded to {unit}"
     )
+    if product.late_penalty:
+        text += f", late penalty {format_minor(product.late_penalty, currency)} an instalment"
+    if product.allocation_order != DEFAULT_ORDER:
+        text += f", repayments pay {product.allocation_order.replace(',', ' then ')}"
     return text + "".join(f"\n  WARNING: {w}" for w in product.warnings)
 
 

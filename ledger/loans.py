@@ -28,18 +28,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.accounts import account_type
+from ledger.cancellations import cancelled_days
+from ledger.chart import GroupAccounts, balance_of
 from ledger.errors import LedgerError
 from ledger.groups import get_group
 from ledger.loan_products import ProductRecord, get_product, list_products
 from ledger.loan_schedule import build_schedule
+from ledger.loan_state import Instalment, InstalmentStatus, Payment, Standing, allocate, standing
 from ledger.meeting_calendar import meeting_dates
 from ledger.members import find_member, get_member
 from ledger.models import (
     Account,
     Loan,
+    LoanEvent,
     LoanInstalment,
     Meeting,
+    MeetingItem,
     MeetingRepayment,
+    Member,
     new_uuid,
 )
 from ledger.money import format_minor, from_minor, to_minor
@@ -47,6 +53,9 @@ from ledger.money import format_minor, from_minor, to_minor
 
 class LoanError(LedgerError):
     """A loan step that cannot be taken as asked."""
+
+
+SOURCES = ("cash_box", "bank")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,48 +74,93 @@ class LoanRecord:
     disbursed_on: dt.date | None
     account_id: int | None
     rescheduled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class InstalmentStatus:
-    number: int
-    due_on: dt.date
-    principal: int
-    interest: int
-    paid: int  # of this instalment's total, oldest instalments paid first
-    status: str  # "paid", "partly paid", "due", "overdue", "not yet due"
+    disburse_from: str
+    opening_principal: int | None
+    opening_on: dt.date | None
+    rescheduled_on: dt.date | None
+    written_off_on: dt.date | None
 
     @property
-    def total(self) -> int:
-        return self.principal + self.interest
+    def principal_lent(self) -> int:
+        """The principal the book lent, or took over from the paper books."""
+        return self.amount if self.opening_principal is None else self.opening_principal
+
+    @property
+    def starts_on(self) -> dt.date | None:
+        """From when the book holds the loan: lent here, or the paper books' cut-off."""
+        return self.opening_on or self.disbursed_on
 
 
 @dataclass(frozen=True, slots=True)
 class LoanStatement:
+    """A loan as it stood on ``on``: its schedule in force, payments and what is owed.
+
+    ``state`` is "not lent", "active", "closed" or "written off" on that date. A
+    written-off loan owes nothing to the portfolio; what it still owes the group
+    (``written_off - recovered``) is collected as a recovery.
+    """
+
     loan: LoanRecord
     currency: str
-    instalments: tuple[InstalmentStatus, ...]
-    principal_paid: int
+    on: dt.date
+    state: str
+    version: int
+    rescheduled: bool
+    standing: Standing
+    principal_paid: int  # over the whole loan, all schedules
     interest_paid: int
-    principal_outstanding: int
-    interest_due: int  # due on or before the date, not yet paid
-    days_overdue: int
+    penalty_paid: int
+    written_off: int
+    recovered: int
+    allocation_order: str
+
+    @property
+    def instalments(self) -> tuple[InstalmentStatus, ...]:
+        return self.standing.instalments
+
+    @property
+    def principal_outstanding(self) -> int:
+        return self.standing.principal_outstanding if self.state == "active" else 0
+
+    @property
+    def interest_due(self) -> int:
+        return self.standing.interest_due if self.state == "active" else 0
+
+    @property
+    def penalty_due(self) -> int:
+        return self.standing.penalty_due if self.state == "active" else 0
+
+    @property
+    def days_overdue(self) -> int:
+        return self.standing.days_overdue if self.state == "active" else 0
+
+    @property
+    def principal_in_arrears(self) -> int:
+        return self.standing.principal_in_arrears if self.state == "active" else 0
 
     @property
     def owed_now(self) -> int:
-        """What settles the loan today: interest due so far and all the principal."""
-        return self.interest_due + self.principal_outstanding
+        """What settles the loan on the date (or, written off, what is left to recover)."""
+        if self.state == "written off":
+            return self.written_off - self.recovered
+        return self.standing.owed_now if self.state == "active" else 0
 
 
-def _record(session: Session, loan: Loan) -> LoanRecord:
-    member = get_member(session, loan.member_id)
-    product = get_product(session, loan.product_id)
+def _record(
+    session: Session,
+    loan: Loan,
+    *,
+    member_code: str | None = None,
+    product: ProductRecord | None = None,
+) -> LoanRecord:
+    code = member_code or get_member(session, loan.member_id).code
+    product = product or get_product(session, loan.product_id)
     return LoanRecord(
         loan.id,
         loan.group_id,
         loan.number,
         loan.member_id,
-        member.code,
+        code,
         product.code,
         loan.amount,
         loan.purpose,
@@ -116,6 +170,11 @@ def _record(session: Session, loan: Loan) -> LoanRecord:
         loan.disbursed_on,
         loan.account_id,
         loan.rescheduled,
+        loan.disburse_from,
+        loan.opening_principal,
+        loan.opening_on,
+        loan.rescheduled_on,
+        loan.written_off_on,
     )
 
 
@@ -126,7 +185,7 @@ def _product(session: Session, group_id: int, code: str) -> ProductRecord:
     raise LoanError(f"The group has no loan product {code!r}.")
 
 
-def _loan(session: Session, loan_id: int, *, lock: bool = False) -> Loan:
+def loan_row(session: Session, loan_id: int, *, lock: bool = False) -> Loan:
     query = select(Loan).where(Loan.id == loan_id)
     loan = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if loan is None:
@@ -195,7 +254,7 @@ def apply_for_loan(
 
 def approve_loan(session: Session, loan_id: int, approved_by: str, *, on: dt.date) -> LoanRecord:
     """Approve an application. The approver cannot be the person who recorded it."""
-    loan = _loan(session, loan_id, lock=True)
+    loan = loan_row(session, loan_id, lock=True)
     if loan.status != "applied":
         raise LoanError(f"Loan #{loan.number} is {loan.status}; only an application is approved.")
     if approved_by == loan.recorded_by:
@@ -211,7 +270,7 @@ def approve_loan(session: Session, loan_id: int, approved_by: str, *, on: dt.dat
 
 
 def reject_loan(session: Session, loan_id: int, rejected_by: str) -> LoanRecord:
-    loan = _loan(session, loan_id, lock=True)
+    loan = loan_row(session, loan_id, lock=True)
     if loan.status not in ("applied", "approved") or loan.disburse_meeting_id is not None:
         raise LoanError(f"Loan #{loan.number} is {loan.status} and can no longer be rejected.")
     loan.status = "rejected"
@@ -222,47 +281,93 @@ def reject_loan(session: Session, loan_id: int, rejected_by: str) -> LoanRecord:
 # --- at a meeting --------------------------------------------------------------------------
 
 
-def lend_at_meeting(session: Session, meeting_id: int, loan_id: int) -> LoanRecord:
-    """Put an approved loan on an open meeting's sheet; the cash leaves at close."""
+def lend_at_meeting(
+    session: Session, meeting_id: int, loan_id: int, *, source: str = "cash_box"
+) -> LoanRecord:
+    """Put an approved loan on an open meeting's sheet; the money leaves at close.
+
+    ``source`` is "cash_box" (the usual case) or "bank". Lending from the bank is
+    refused if the bank account does not hold the amount now.
+    """
     meeting = _open_meeting(session, meeting_id)
-    loan = _loan(session, loan_id, lock=True)
+    loan = loan_row(session, loan_id, lock=True)
     if loan.group_id != meeting.group_id:
         raise LoanError("That loan belongs to another group.")
     if loan.status != "approved":
         raise LoanError(f"Loan #{loan.number} is {loan.status}; only an approved loan is lent.")
     if loan.disburse_meeting_id not in (None, meeting_id):
         raise LoanError(f"Loan #{loan.number} is already on another meeting's sheet.")
-    member = get_member(session, loan.member_id)
+    if source not in SOURCES:
+        raise LoanError(f"A loan is lent from the cash box or the bank, not {source!r}.")
     if loan.account_id is None:
-        name = f"Assets:Loans receivable:{member.code}:L{loan.number:04d}"
-        currency = get_group(session, loan.group_id).currency
-        account = Account(
-            group_id=loan.group_id,
-            uuid=new_uuid(),
-            name=name,
-            commodity=currency,
-            type=account_type(name),
-            member_id=member.id,
-            role="loan_principal",
-            no_negative=True,
-            balance=0,
-            last_seq=0,
-        )
-        session.add(account)
-        session.flush()
-        loan.account_id = account.id
+        loan.account_id = open_loan_account(session, loan)
     loan.disburse_meeting_id = meeting_id
+    loan.disburse_from = source
     session.flush()
+    if source == "bank":
+        check_bank_covers_loans(session, meeting)
     return _record(session, loan)
+
+
+def check_bank_covers_loans(session: Session, meeting: Meeting) -> None:
+    """Loans lent from the bank at this meeting must fit in what the bank will hold:
+    its balance plus the sheet's deposits, less its withdrawals."""
+    group = get_group(session, meeting.group_id)
+    from_bank = session.execute(
+        select(func.coalesce(func.sum(Loan.amount), 0)).where(
+            Loan.disburse_meeting_id == meeting.id, Loan.disburse_from == "bank"
+        )
+    ).scalar_one()
+    if not from_bank:
+        return
+    rows = session.execute(
+        select(MeetingItem.kind, func.sum(MeetingItem.amount))
+        .where(
+            MeetingItem.meeting_id == meeting.id,
+            MeetingItem.kind.in_(("bank_deposit", "bank_withdrawal")),
+        )
+        .group_by(MeetingItem.kind)
+    )
+    moves = {kind: int(total) for kind, total in rows}
+    bank = balance_of(session, GroupAccounts(session, meeting.group_id).get("bank").id)
+    available = bank + moves.get("bank_deposit", 0) - moves.get("bank_withdrawal", 0)
+    if available < from_bank:
+        raise LoanError(
+            f"The bank account will hold {format_minor(available, group.currency)} after this "
+            f"meeting's deposits and withdrawals; the loans lent from it need "
+            f"{format_minor(from_bank, group.currency)}."
+        )
+
+
+def open_loan_account(session: Session, loan: Loan) -> int:
+    """Each loan's principal lives in its own receivable account, never below zero."""
+    member = get_member(session, loan.member_id)
+    name = f"Assets:Loans receivable:{member.code}:L{loan.number:04d}"
+    account = Account(
+        group_id=loan.group_id,
+        uuid=new_uuid(),
+        name=name,
+        commodity=get_group(session, loan.group_id).currency,
+        type=account_type(name),
+        member_id=member.id,
+        role="loan_principal",
+        no_negative=True,
+        balance=0,
+        last_seq=0,
+    )
+    session.add(account)
+    session.flush()
+    return account.id
 
 
 def repay_at_meeting(session: Session, meeting_id: int, loan_id: int, amount: Money | None) -> int:
     """Write (or with ``None``, remove) a repayment on the open meeting's sheet.
 
     Refused beyond what settles the loan at that meeting; returns the amount owed then.
+    On a written-off loan the payment is a recovery, up to what was written off.
     """
     meeting = _open_meeting(session, meeting_id)
-    loan = _loan(session, loan_id)
+    loan = loan_row(session, loan_id)
     currency = get_group(session, meeting.group_id).currency
     row = session.get(MeetingRepayment, (meeting_id, loan_id))
     if amount is None:
@@ -270,16 +375,18 @@ def repay_at_meeting(session: Session, meeting_id: int, loan_id: int, amount: Mo
             session.delete(row)
             session.flush()
         return loan_statement(session, loan_id, on=meeting.meeting_date).owed_now
-    if loan.status != "disbursed" or loan.group_id != meeting.group_id:
+    if loan.status not in ("disbursed", "written_off") or loan.group_id != meeting.group_id:
         raise LoanError(f"Loan #{loan.number} is {loan.status}; it has nothing to repay.")
     minor = to_minor(amount, expected=currency)
     if minor <= 0:
         raise LoanError("A repayment must be more than zero.")
     owed = loan_statement(session, loan_id, on=meeting.meeting_date)
     if minor > owed.owed_now:
+        what = "has" if owed.state == "written off" else "is settled by"
+        left = " left to recover" if owed.state == "written off" else " at this meeting"
         raise LoanError(
-            f"Loan #{loan.number} is settled by {format_minor(owed.owed_now, currency)} at this "
-            f"meeting; {format_minor(minor, currency)} is more than is owed."
+            f"Loan #{loan.number} {what} {format_minor(owed.owed_now, currency)}{left}; "
+            f"{format_minor(minor, currency)} is more than is owed."
         )
     if row is None:
         row = MeetingRepayment(meeting_id=meeting_id, loan_id=loan_id, group_id=meeting.group_id)
@@ -317,120 +424,251 @@ def repay_member_loans(session: Session, meeting_id: int, member_code: str, amou
         )
 
 
-def allocate(statement: LoanStatement, amount: int) -> tuple[int, int]:
-    """(interest, principal): interest due first, then principal. Always the same split."""
-    interest = min(amount, statement.interest_due)
-    return interest, amount - interest
+def split_repayment(statement: LoanStatement, amount: int) -> dict[str, int]:
+    """How a repayment is applied: in the product's order (penalty, interest, principal
+    by default). A payment on a written-off loan is all recovery (kept as principal)."""
+    if statement.state == "written off":
+        return {"penalty": 0, "interest": 0, "principal": amount}
+    return allocate(statement.standing, amount, statement.allocation_order)
 
 
 def schedule_at_disbursement(session: Session, loan: Loan, meeting: Meeting) -> None:
     """Make and store the schedule: instalments on the meetings after this one."""
-    group = get_group(session, loan.group_id)
     product = get_product(session, loan.product_id)
-    count = 1 if product.frequency == "bullet" else product.term_periods
-    rhythm = group.meeting_frequency if product.frequency == "bullet" else product.frequency
-    dates = meeting_dates(
-        meeting.meeting_date,
-        count,
-        frequency=rhythm,
-        meeting_day=group.meeting_day,
-        anchor=meeting.meeting_date,
+    store_schedule(
+        session, loan, product, principal=loan.amount, start=meeting.meeting_date, version=1
     )
-    rows = build_schedule(
-        loan.amount,
-        method=product.method,
-        rate_per_month=product.rate_per_month,
-        frequency=product.frequency,
-        due_dates=dates,
-        disbursed_on=meeting.meeting_date,
-        rounding_unit=product.rounding_unit,
-        grace_periods=product.grace_periods,
-    )
-    for r in rows:
-        session.add(
-            LoanInstalment(
-                loan_id=loan.id,
-                number=r.number,
-                group_id=loan.group_id,
-                due_on=r.due,
-                principal=r.principal,
-                interest=r.interest,
-            )
-        )
     loan.status = "disbursed"
     loan.disbursed_on = meeting.meeting_date
     session.flush()
 
 
+def store_schedule(
+    session: Session,
+    loan: Loan,
+    product: ProductRecord,
+    *,
+    principal: int,
+    start: dt.date,
+    version: int,
+    term_periods: int | None = None,
+    carried_interest: int = 0,
+) -> None:
+    """Store a schedule version: ``principal`` over the meetings after ``start``.
+
+    ``carried_interest`` (interest and penalties owed when a loan is rescheduled) is
+    added to the first instalment, so nothing owed is forgotten or charged twice.
+    """
+    group = get_group(session, loan.group_id)
+    periods = 1 if product.frequency == "bullet" else (term_periods or product.term_periods)
+    rhythm = group.meeting_frequency if product.frequency == "bullet" else product.frequency
+    dates = meeting_dates(
+        start,
+        periods,
+        frequency=rhythm,
+        meeting_day=group.meeting_day,
+        anchor=_last_meeting_day(session, loan.group_id) or start,
+        cancelled=cancelled_days(session, loan.group_id),
+    )
+    rows = build_schedule(
+        principal,
+        method=product.method,
+        rate_per_month=product.rate_per_month,
+        frequency=product.frequency,
+        due_dates=dates,
+        disbursed_on=start,
+        rounding_unit=product.rounding_unit,
+        grace_periods=min(product.grace_periods, periods - 1),
+    )
+    first = (
+        session.execute(
+            select(func.max(LoanInstalment.number)).where(LoanInstalment.loan_id == loan.id)
+        ).scalar()
+        or 0
+    )
+    for k, r in enumerate(rows):
+        session.add(
+            LoanInstalment(
+                loan_id=loan.id,
+                number=first + r.number,
+                group_id=loan.group_id,
+                due_on=r.due,
+                principal=r.principal,
+                interest=r.interest + (carried_interest if k == 0 else 0),
+                version=version,
+            )
+        )
+    session.flush()
+
+
+def _last_meeting_day(session: Session, group_id: int) -> dt.date | None:
+    """A day the group met: it fixes which weeks a fortnightly group meets."""
+    return session.execute(
+        select(func.max(Meeting.meeting_date)).where(Meeting.group_id == group_id)
+    ).scalar()
+
+
 # --- the statement -------------------------------------------------------------------------
 
 
-def loan_statement(
-    session: Session,
-    loan_id: int,
-    *,
+@dataclass(slots=True)
+class _LoanData:
+    schedules: dict[int, list[Instalment]]
+    reschedules: list[dt.date]  # the day each version after the first took effect
+    written_off: int
+    payments: list[Payment]
+
+
+def _load(session: Session, loans: list[Loan]) -> dict[int, _LoanData]:
+    """Schedules, reschedules and closed-meeting payments of many loans, in three queries."""
+    ids = [loan.id for loan in loans]
+    data = {i: _LoanData({}, [], 0, []) for i in ids}
+    for chunk in _chunks(ids):
+        for row in session.execute(
+            select(LoanInstalment)
+            .where(LoanInstalment.loan_id.in_(chunk))
+            .order_by(LoanInstalment.loan_id, LoanInstalment.number)
+        ).scalars():
+            data[row.loan_id].schedules.setdefault(row.version, []).append(
+                Instalment(row.number, row.due_on, row.principal, row.interest)
+            )
+        for event in session.execute(
+            select(LoanEvent)
+            .where(LoanEvent.loan_id.in_(chunk))
+            .order_by(LoanEvent.loan_id, LoanEvent.event_date, LoanEvent.id)
+        ).scalars():
+            if event.kind == "reschedule":
+                data[event.loan_id].reschedules.append(event.event_date)
+            else:
+                data[event.loan_id].written_off = event.amount
+        for loan_id, day, penalty, interest, principal in session.execute(
+            select(
+                MeetingRepayment.loan_id,
+                Meeting.meeting_date,
+                MeetingRepayment.penalty_paid,
+                MeetingRepayment.interest_paid,
+                MeetingRepayment.principal_paid,
+            )
+            .join(Meeting, Meeting.id == MeetingRepayment.meeting_id)
+            .where(MeetingRepayment.loan_id.in_(chunk), Meeting.status == "closed")
+            .order_by(Meeting.meeting_date)
+        ):
+            data[loan_id].payments.append(Payment(day, penalty or 0, interest or 0, principal or 0))
+    return data
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[k : k + size] for k in range(0, len(ids), size)] or [[]]
+
+
+def _statement(
+    record: LoanRecord,
+    product: ProductRecord,
+    currency: str,
+    data: _LoanData,
     on: dt.date,
 ) -> LoanStatement:
-    """The schedule with paid, due and overdue instalments as of ``on``.
-
-    Payments count once their meeting has closed; an open sheet's rows do not.
-    """
-    loan = _loan(session, loan_id)
-    record = _record(session, loan)
-    currency = get_group(session, loan.group_id).currency
-    instalments = (
-        session.execute(
-            select(LoanInstalment)
-            .where(LoanInstalment.loan_id == loan_id)
-            .order_by(LoanInstalment.number)
+    start = record.starts_on
+    written_off_on = record.written_off_on if data.written_off else None
+    if start is None or start > on:
+        empty = standing((), (), on=on)
+        return LoanStatement(
+            record,
+            currency,
+            on,
+            "not lent",
+            1,
+            False,
+            empty,
+            0,
+            0,
+            0,
+            0,
+            0,
+            product.allocation_order,
         )
-        .scalars()
-        .all()
+    # The schedule in force on ``on``: one more version for each reschedule by then.
+    version = 1 + sum(1 for day in data.reschedules if day <= on)
+    version = min(version, max(data.schedules, default=1))
+    opened = data.reschedules[version - 2] if version > 1 else None
+    closes = data.reschedules[version - 1] if version - 1 < len(data.reschedules) else None
+    ends = [d for d in (closes, written_off_on) if d is not None]
+    window_end = min(ends) if ends else None
+    counted = [
+        p
+        for p in data.payments
+        if p.paid_on <= on and (written_off_on is None or p.paid_on <= written_off_on)
+    ]
+    in_force = [
+        p
+        for p in counted
+        if (opened is None or p.paid_on > opened)
+        and (window_end is None or p.paid_on <= window_end)
+    ]
+    now = standing(
+        data.schedules.get(version, []),
+        in_force,
+        on=on,
+        penalty_per_late=product.late_penalty,
     )
-    paid_rows = (
-        session.execute(
-            select(MeetingRepayment)
-            .join(Meeting, Meeting.id == MeetingRepayment.meeting_id)
-            .where(MeetingRepayment.loan_id == loan_id, Meeting.status == "closed")
-        )
-        .scalars()
-        .all()
+    if written_off_on is not None and written_off_on <= on:
+        state = "written off"
+    elif now.principal_outstanding == 0 and data.schedules:
+        state = "closed"
+    else:
+        state = "active"
+    recovered = sum(
+        p.principal
+        for p in data.payments
+        if written_off_on is not None and written_off_on < p.paid_on <= on
     )
-    interest_paid = sum(r.interest_paid or 0 for r in paid_rows)
-    principal_paid = sum(r.principal_paid or 0 for r in paid_rows)
-    interest_due_total = sum(i.interest for i in instalments if i.due_on <= on)
-    interest_due = max(interest_due_total - interest_paid, 0)
-    outstanding = (loan.amount - principal_paid) if loan.status == "disbursed" else 0
-    # Oldest instalments are paid first, for the statement's paid/overdue column.
-    pool = interest_paid + principal_paid
-    statuses = []
-    oldest_unpaid: dt.date | None = None
-    for i in instalments:
-        total = i.principal + i.interest
-        share = min(pool, total)
-        pool -= share
-        if share == total:
-            status = "paid"
-        elif i.due_on > on:
-            status = "partly paid" if share else "not yet due"
-        elif i.due_on == on:
-            status = "due"
-        else:
-            status = "overdue"
-            oldest_unpaid = oldest_unpaid or i.due_on
-        statuses.append(
-            InstalmentStatus(i.number, i.due_on, i.principal, i.interest, share, status)
-        )
     return LoanStatement(
         loan=record,
         currency=currency,
-        instalments=tuple(statuses),
-        principal_paid=principal_paid,
-        interest_paid=interest_paid,
-        principal_outstanding=outstanding,
-        interest_due=interest_due,
-        days_overdue=(on - oldest_unpaid).days if oldest_unpaid else 0,
+        on=on,
+        state=state,
+        version=version,
+        rescheduled=version > 1,
+        standing=now,
+        principal_paid=sum(p.principal for p in counted),
+        interest_paid=sum(p.interest for p in counted),
+        penalty_paid=sum(p.penalty for p in counted),
+        written_off=data.written_off if state == "written off" else 0,
+        recovered=recovered,
+        allocation_order=product.allocation_order,
     )
+
+
+def loan_statement(session: Session, loan_id: int, *, on: dt.date) -> LoanStatement:
+    """The schedule in force with paid, due and overdue instalments as of ``on``.
+
+    Payments count once their meeting has closed, and only those made by ``on``.
+    """
+    return loan_statements(session, [loan_row(session, loan_id)], on=on)[0]
+
+
+def loan_statements(session: Session, loans: list[Loan], *, on: dt.date) -> list[LoanStatement]:
+    """Statements of many loans at once (the portfolio report reads thousands)."""
+    data = _load(session, loans)
+    products = {pid: get_product(session, pid) for pid in {loan.product_id for loan in loans}}
+    codes = _member_codes(session, [loan.member_id for loan in loans])
+    currencies = {
+        gid: get_group(session, gid).currency for gid in {loan.group_id for loan in loans}
+    }
+    result = []
+    for loan in loans:
+        product = products[loan.product_id]
+        record = _record(session, loan, member_code=codes[loan.member_id], product=product)
+        result.append(_statement(record, product, currencies[loan.group_id], data[loan.id], on))
+    return result
+
+
+def _member_codes(session: Session, member_ids: list[int]) -> dict[int, str]:
+    codes: dict[int, str] = {}
+    for chunk in _chunks(sorted(set(member_ids))):
+        rows = session.execute(select(Member.id, Member.code).where(Member.id.in_(chunk)))
+        codes.update({member_id: code for member_id, code in rows})
+    return codes
 
 
 def loans_of_member(session: Session, member_id: int) -> list[LoanRecord]:

@@ -22,11 +22,21 @@ from moneyed import Money
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.chart import GroupAccounts, balance_of, member_account_ids
+from ledger.chart import (
+    GroupAccounts,
+    balance_of,
+    member_account_ids,
+    open_missing_group_accounts,
+)
 from ledger.cycles import CycleRecord, current_cycle
 from ledger.errors import MeetingError, SheetError
 from ledger.groups import get_group
-from ledger.loans import allocate, loan_statement, schedule_at_disbursement
+from ledger.loans import (
+    check_bank_covers_loans,
+    loan_statement,
+    schedule_at_disbursement,
+    split_repayment,
+)
 from ledger.members import MemberRecord, find_member, get_member, list_members, mark_exited
 from ledger.models import (
     Cycle,
@@ -137,6 +147,7 @@ class LoanMovement:
     loan_number: int
     member_code: str
     amount: int
+    source: str = "cash_box"  # a loan lent from the bank does not touch the cash box
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,7 +550,7 @@ def meeting_summary(session: Session, meeting_id: int) -> MeetingSummary:
     cash_out = (
         sum(line.cash_out for line in lines)
         - sum(i.cash_delta for i in items if i.cash_delta < 0)
-        + sum(x.amount for x in lent)
+        + sum(x.amount for x in lent if x.source == "cash_box")
     )
     return MeetingSummary(
         meeting=record,
@@ -561,7 +572,7 @@ def _loan_movements(
     session: Session, meeting: Meeting
 ) -> tuple[tuple[LoanMovement, ...], tuple[LoanMovement, ...]]:
     lent = session.execute(
-        select(Loan.id, Loan.number, Member.code, Loan.amount)
+        select(Loan.id, Loan.number, Member.code, Loan.amount, Loan.disburse_from)
         .join(Member, Member.id == Loan.member_id)
         .where(Loan.disburse_meeting_id == meeting.id)
         .order_by(Loan.number)
@@ -663,6 +674,8 @@ def close_meeting(
             row = session.get(MeetingItem, item.id)
             assert row is not None
             row.amount = item.amount
+    check_bank_covers_loans(session, meeting)
+    open_missing_group_accounts(session, meeting.group_id, group.currency)
     _allocate_repayments(session, meeting)
     requests = _entries(session, meeting, group.currency, summary, counted, note, closed_by)
     post_entries(session, requests)
@@ -794,21 +807,28 @@ def _entries(
         loan = session.get(Loan, moved.loan_id)
         repayment = session.get(MeetingRepayment, (meeting.id, moved.loan_id))
         assert loan is not None and repayment is not None and loan.account_id is not None
-        memo = f"{title}: {moved.member_code} repays loan #{moved.loan_number}"
-        split = [
-            (cash, moved.amount),
-            (accounts.get("interest_income").id, -(repayment.interest_paid or 0)),
-            (loan.account_id, -(repayment.principal_paid or 0)),
-        ]
+        if loan.written_off_on is not None:
+            memo = f"{title}: {moved.member_code} pays back written-off loan #{moved.loan_number}"
+            split = [(cash, moved.amount), (accounts.get("recoveries").id, -moved.amount)]
+        else:
+            memo = f"{title}: {moved.member_code} repays loan #{moved.loan_number}"
+            split = [
+                (cash, moved.amount),
+                (accounts.get("penalty_income").id, -(repayment.penalty_paid or 0)),
+                (accounts.get("interest_income").id, -(repayment.interest_paid or 0)),
+                (loan.account_id, -(repayment.principal_paid or 0)),
+            ]
         planned.append((0, request(f"repayment:{loan.uuid}", memo, split)))
     for moved in summary.loans_lent:
         loan = session.get(Loan, moved.loan_id)
         assert loan is not None and loan.account_id is not None
         memo = f"{title}: loan #{moved.loan_number} lent to {moved.member_code} — {loan.purpose}"
+        source = accounts.get(moved.source).id
         lend = request(
-            f"loan:{loan.uuid}", memo, [(loan.account_id, moved.amount), (cash, -moved.amount)]
+            f"loan:{loan.uuid}", memo, [(loan.account_id, moved.amount), (source, -moved.amount)]
         )
-        planned.append((3, lend))
+        # From the bank: after the deposits of phase 1, before the withdrawals of phase 2.
+        planned.append((3 if moved.source == "cash_box" else 1, lend))
 
     difference = counted - summary.expected_cash
     if difference:
@@ -835,7 +855,8 @@ def _shares_bought(
 
 
 def _allocate_repayments(session: Session, meeting: Meeting) -> None:
-    """Split each repayment on the sheet, interest due first, then principal."""
+    """Split each repayment on the sheet in its product's order (penalty, interest,
+    principal by default), as the loan stands on the meeting's date."""
     rows = session.execute(
         select(MeetingRepayment).where(MeetingRepayment.meeting_id == meeting.id)
     ).scalars()
@@ -847,7 +868,10 @@ def _allocate_repayments(session: Session, meeting: Meeting) -> None:
                 f"{format_minor(statement.owed_now, statement.currency)}; the sheet has "
                 f"{format_minor(row.amount, statement.currency)}."
             )
-        row.interest_paid, row.principal_paid = allocate(statement, row.amount)
+        split = split_repayment(statement, row.amount)
+        row.penalty_paid = split["penalty"]
+        row.interest_paid = split["interest"]
+        row.principal_paid = split["principal"]
     session.flush()
 
 
@@ -860,7 +884,7 @@ def _settle_loans(session: Session, meeting: Meeting, summary: MeetingSummary) -
     for moved in summary.repayments:
         loan = session.get(Loan, moved.loan_id)
         assert loan is not None and loan.account_id is not None
-        if balance_of(session, loan.account_id) == 0:
+        if loan.status == "disbursed" and balance_of(session, loan.account_id) == 0:
             loan.status = "closed"
     session.flush()
 

@@ -453,6 +453,9 @@ class LoanProduct(Base):
     late_penalty: Mapped[int] = mapped_column(BigInteger, server_default="0")
     max_amount: Mapped[int | None] = mapped_column(BigInteger)
     cap_ppm_per_year: Mapped[int] = mapped_column(Integer, server_default="180000")
+    allocation_order: Mapped[str] = mapped_column(
+        String(40), server_default="penalty,interest,principal"
+    )
     override_reason: Mapped[str | None] = mapped_column(String(500))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -511,6 +514,14 @@ class Loan(Base):
     disbursed_on: Mapped[dt.date | None] = mapped_column(Date)
     account_id: Mapped[int | None] = mapped_column(Integer)
     rescheduled: Mapped[bool] = mapped_column(Boolean, server_default=sa_false())
+    disburse_from: Mapped[str] = mapped_column(String(12), server_default="cash_box")
+    # A loan carried over from the paper books: the principal still owed on the cut-off
+    # date (``opening_on``); ``amount`` stays what was lent originally.
+    opening_principal: Mapped[int | None] = mapped_column(BigInteger)
+    opening_on: Mapped[dt.date | None] = mapped_column(Date)
+    schedule_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    rescheduled_on: Mapped[dt.date | None] = mapped_column(Date)
+    written_off_on: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
         UniqueConstraint("group_id", "number"),
@@ -556,6 +567,9 @@ class LoanInstalment(Base):
     due_on: Mapped[dt.date] = mapped_column(Date)
     principal: Mapped[int] = mapped_column(BigInteger)
     interest: Mapped[int] = mapped_column(BigInteger)
+    # 1 for the schedule made at disbursement; each reschedule adds the next version,
+    # numbered on after the old instalments, which stay as they were.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     __table_args__ = (
         CheckConstraint("principal >= 0 AND interest >= 0", name="amounts_not_negative"),
@@ -575,6 +589,7 @@ class MeetingRepayment(Base):
     # closes and frozen with it.
     interest_paid: Mapped[int | None] = mapped_column(BigInteger)
     principal_paid: Mapped[int | None] = mapped_column(BigInteger)
+    penalty_paid: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         ForeignKeyConstraint(
@@ -589,3 +604,45 @@ class MeetingRepayment(Base):
         ),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
+
+
+class LoanEvent(Base):
+    """A reschedule or write-off: what was decided, by whom, when and why. Append-only."""
+
+    __tablename__ = "loan_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    loan_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)  # the principal rescheduled or written off
+    decided_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))
+    entry_seq: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["loan_id", "group_id"],
+            ["loans.id", "loans.group_id"],
+            name="fk_loan_events_loan_loans",
+        ),
+        CheckConstraint("kind IN ('reschedule', 'write_off')", name="kind_known"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )
+
+
+class MeetingCancellation(Base):
+    """A meeting called off in advance: no meeting that day, instalments move on."""
+
+    __tablename__ = "meeting_cancellations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    meeting_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("group_id", "meeting_date"),)

@@ -6,7 +6,8 @@ voluntary_savings,share_value,share_money_held``) and the group's cash box, bank
 social fund are posted as opening entries against ``Equity:Opening balances``, one
 entry per member and one for the group, through the one write path. Re-importing the
 same balances changes nothing; different balances for a member already opened are
-refused. Loans outstanding on paper arrive with the loans module (issue #4).
+refused. Loans still owed on the cut-off date have their own file
+(``ledger.opening_loans``), since a member may owe more than one.
 """
 
 from __future__ import annotations

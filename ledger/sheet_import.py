@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ledger.csvfile import cell_amount, cell_bool, read_csv
+from ledger.csvfile import cell_amount, cell_bool, cell_date, read_csv
 from ledger.errors import ImportRejected, LedgerError
 from ledger.groups import get_group
 from ledger.loans import repay_member_loans
@@ -77,7 +77,7 @@ def import_meetings(
     rows = 0
     for row, values in read_csv(path, required=REQUIRED, optional=OPTIONAL):
         rows += 1
-        date = _date(row, values["date"])
+        date = cell_date(row, values, "date")
         if not sheets or sheets[-1].date != date:
             if sheets and date < sheets[-1].date:
                 raise ImportRejected(
@@ -209,10 +209,3 @@ def _same(line: SheetLine, amounts: dict[str, object]) -> bool:
     return line.attended == amounts["attended"] and all(
         getattr(line, k) == v for k, v in amounts.items() if k != "attended"
     )
-
-
-def _date(row: int, text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ImportRejected(row, f"date {text!r} is not a date written as YYYY-MM-DD.") from None

@@ -3,84 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from ledger.chart import GroupAccounts, balance_of
-from ledger.loan_products import create_product
 from ledger.loans import (
     LoanError,
-    apply_for_loan,
-    approve_loan,
-    lend_at_meeting,
     loan_statement,
     repay_at_meeting,
 )
-from ledger.meetings import close_meeting, meeting_summary, open_meeting, set_line
+from ledger.meetings import open_meeting
 from ledger.verify import verify_book
-from tests.savings_helpers import CYCLE_START, TODAY, khr, make_vsla
-
-WEEK = dt.timedelta(days=7)
+from tests.loan_helpers import WEEK, make_lent, meeting
+from tests.savings_helpers import CYCLE_START, TODAY, khr
 
 
 @pytest.fixture
 def lent(book):
-    """A VSLA that saved 300,000 and lent M01 100,000 over 4 weeks at its first meeting."""
-    v = make_vsla(book)
-
-    def setup(s):
-        create_product(
-            s,
-            v.group.id,
-            "W4",
-            "Four-week loan",
-            rate_per_month=Decimal("0.013"),
-            term_periods=4,
-            frequency="weekly",
-            created_by="chair",
-            rounding_unit=khr(100),
-        )
-        m = open_meeting(s, v.group.id, CYCLE_START, "treasurer", today=TODAY)
-        for code in ("M01", "M02", "M03"):
-            set_line(s, m.id, code, savings=khr(100000))
-        loan = apply_for_loan(
-            s,
-            v.group.id,
-            "M01",
-            "W4",
-            khr(100000),
-            purpose="Piglets",
-            recorded_by="treasurer",
-            applied_on=CYCLE_START,
-            votes_for=3,
-            votes_against=0,
-        )
-        with pytest.raises(LoanError, match="recorded this application and so cannot approve"):
-            approve_loan(s, loan.id, "treasurer", on=CYCLE_START)
-        approve_loan(s, loan.id, "chair", on=CYCLE_START)
-        lend_at_meeting(s, m.id, loan.id)
-        summary = meeting_summary(s, m.id)
-        assert summary.cash_out == 100000 and summary.expected_cash == 200000
-        close_meeting(s, m.id, khr(200000), "treasurer")
-        return v, loan
-
-    return book.write(setup)
-
-
-def meeting(book, group_id, day, lines=(), repay=None, counted=None):
-    def run(s):
-        m = open_meeting(s, group_id, day, "treasurer", today=TODAY)
-        for loan_id, amount in repay or []:
-            repay_at_meeting(s, m.id, loan_id, khr(amount))
-        summary = meeting_summary(s, m.id)
-        return close_meeting(
-            s, m.id, khr(counted if counted is not None else summary.expected_cash), "t"
-        )
-
-    return book.write(run)
+    return make_lent(book)
 
 
 def test_lending_makes_the_schedule_on_the_following_meetings(book, lent):

@@ -10,7 +10,7 @@ import importlib
 
 from sqlalchemy import text
 
-MIGRATIONS = ["0001_ledger_core", "0002_savings_groups", "0004_loans"]
+MIGRATIONS = ["0001_ledger_core", "0002_savings_groups", "0004_loans", "0005_loan_lifecycle"]
 
 
 def expected(dialect: str) -> set[str]:
