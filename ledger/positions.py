@@ -120,7 +120,7 @@ def member_position(session: Session, member_id: int) -> MemberPosition:
         share_money_held=held.get("share_money_held", 0),
         social_fund_paid=int(paid[0]),
         fines_paid=int(paid[1]),
-        loans_outstanding=held.get("loans_receivable", 0),
+        loans_outstanding=held.get("loans_receivable", 0) + held.get("loan_principal", 0),
         meetings_attended=int(paid[2]),
         meetings_held=session.execute(held_query).scalar_one(),
     )
@@ -146,7 +146,7 @@ def group_position(session: Session, group_id: int, *, on: dt.date | None = None
         shares_value=held.get("shares", 0),
         share_money_held=held.get("share_money_held", 0),
         social_fund=held.get("social_fund", 0),
-        loans_outstanding=held.get("loans_receivable", 0),
+        loans_outstanding=held.get("loans_receivable", 0) + held.get("loan_principal", 0),
         rice_stock_grams=held.get("rice_stock", 0),
         members=len(members),
         women=sum(1 for m in members if m.sex == "F"),
