@@ -671,6 +671,24 @@ def _member_codes(session: Session, member_ids: list[int]) -> dict[int, str]:
     return codes
 
 
+def find_loan(session: Session, group_id: int, number: int) -> LoanRecord:
+    """A loan by the number the group knows it by (loan #3)."""
+    loan = session.execute(
+        select(Loan).where(Loan.group_id == group_id, Loan.number == number)
+    ).scalar_one_or_none()
+    if loan is None:
+        raise LoanError(f"The group has no loan #{number}.")
+    return _record(session, loan)
+
+
+def loans_of_group(session: Session, group_id: int) -> list[Loan]:
+    return list(
+        session.execute(select(Loan).where(Loan.group_id == group_id).order_by(Loan.number))
+        .scalars()
+        .all()
+    )
+
+
 def loans_of_member(session: Session, member_id: int) -> list[LoanRecord]:
     rows = session.execute(
         select(Loan).where(Loan.member_id == member_id).order_by(Loan.number)

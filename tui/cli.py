@@ -25,7 +25,7 @@ from ledger.money import decimal_text, format_minor
 from ledger.queries import trial_balance
 from ledger.summary import book_summary
 from ledger.verify import verify_book
-from tui import cli_groups
+from tui import cli_groups, cli_loans
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_ERROR = 0, 1, 2
 log = logging.getLogger("sansam")
@@ -106,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(handler=cmd_verify)
     cli_groups.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
+    cli_loans.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
     return parser
 
 

@@ -1,8 +1,9 @@
 """Command-line commands for groups, members, opening balances and meetings.
 
 ``sansam group create|list|show``, ``sansam member list|show|import``,
-``sansam opening import`` and ``sansam meeting import|list|show``. Each is a thin layer:
-parse the words, call the ledger's services in one unit of work, print the records.
+``sansam opening import|loans`` and ``sansam meeting import|list|show|open|close|cancel``.
+Each is a thin layer: parse the words, call the ledger's services in one unit of work,
+print the records.
 """
 
 from __future__ import annotations
@@ -10,27 +11,33 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from ledger.cancellations import cancel_meeting_day
 from ledger.cycles import current_cycle, open_cycle
-from ledger.errors import InvalidEntry, LedgerError
+from ledger.errors import InvalidEntry
 from ledger.groups import DAYS, FREQUENCIES, KINDS, create_group, find_group, list_groups
 from ledger.locations import SOURCE, location_from_codes, resolve_location
-from ledger.meetings import AMOUNT_FIELDS, meeting_summary
+from ledger.meetings import (
+    AMOUNT_FIELDS,
+    close_meeting,
+    find_meeting,
+    meeting_summary,
+    open_meeting,
+)
 from ledger.member_import import import_members
 from ledger.members import find_member, list_members
 from ledger.models import Meeting
 from ledger.money import decimal_text, format_minor, from_minor, parse_amount
 from ledger.opening_import import import_opening_balances
+from ledger.opening_loans import import_opening_loans
 from ledger.positions import group_position, member_position
 from ledger.sheet_import import import_meetings
-
-Opener = Callable[[argparse.Namespace], Any]
+from tui.cli_common import Author, Opener, amount_arg, date_arg, print_json
 
 
 def register(
@@ -59,12 +66,12 @@ def register(
     create.add_argument("--kind", choices=list(KINDS), default="vsla")
     create.add_argument("--currency", default="KHR", choices=["KHR", "USD", "THB"])
     create.add_argument("--frequency", choices=FREQUENCIES, default="weekly")
-    create.add_argument("--day", choices=DAYS, help="the meeting day")
+    create.add_argument("--day", choices=DAYS, type=str.capitalize, help="the meeting day")
     create.add_argument("--province", required=True, help="code, Khmer or English name")
     create.add_argument("--district", required=True)
     create.add_argument("--commune", required=True)
     create.add_argument("--village")
-    create.add_argument("--cycle-start", type=_date_arg, required=True, metavar="YYYY-MM-DD")
+    create.add_argument("--cycle-start", type=date_arg, required=True, metavar="YYYY-MM-DD")
     create.add_argument("--share-price", metavar="AMOUNT", help="VSLA share price")
     create.add_argument("--max-shares", type=int, default=5, help="shares per meeting at most")
     create.add_argument("--compulsory-savings", metavar="AMOUNT")
@@ -101,11 +108,17 @@ def register(
         "import", parents=[db, group_opt], help="each member's balances as of a cut-off date"
     )
     oimport.add_argument("file", type=Path)
-    oimport.add_argument("--as-of", type=_date_arg, required=True, metavar="YYYY-MM-DD")
+    oimport.add_argument("--as-of", type=date_arg, required=True, metavar="YYYY-MM-DD")
     oimport.add_argument("--cash-box", default="0", metavar="AMOUNT")
     oimport.add_argument("--bank", default="0", metavar="AMOUNT")
     oimport.add_argument("--social-fund", default="0", metavar="AMOUNT")
     oimport.set_defaults(handler=handler(cmd_opening_import))
+    oloans = opening_cmds.add_parser(
+        "loans", parents=[db, group_opt], help="loans still owed on the cut-off date"
+    )
+    oloans.add_argument("file", type=Path)
+    oloans.add_argument("--as-of", type=date_arg, required=True, metavar="YYYY-MM-DD")
+    oloans.set_defaults(handler=handler(cmd_opening_loans))
 
     meeting = commands.add_parser("meeting", help="meetings: import sheets, list, show")
     meeting_cmds = meeting.add_subparsers(title="meeting commands", metavar="COMMAND")
@@ -122,6 +135,24 @@ def register(
     )
     sshow.add_argument("number", type=int)
     sshow.set_defaults(handler=handler(cmd_meeting_show))
+    sopen = meeting_cmds.add_parser(
+        "open", parents=[db, group_opt], help="open the next meeting (cash box as last left)"
+    )
+    sopen.add_argument("date", type=date_arg, metavar="YYYY-MM-DD")
+    sopen.set_defaults(handler=handler(cmd_meeting_open))
+    sclose = meeting_cmds.add_parser(
+        "close", parents=[db, group_opt], help="count the cash and post the whole meeting"
+    )
+    sclose.add_argument("date", type=date_arg, metavar="YYYY-MM-DD")
+    sclose.add_argument("--counted", required=True, metavar="AMOUNT", help="cash counted")
+    sclose.add_argument("--comment", help="why the count differs from what was expected")
+    sclose.set_defaults(handler=handler(cmd_meeting_close))
+    scancel = meeting_cmds.add_parser(
+        "cancel", parents=[db, group_opt], help="call off a meeting in advance (a holiday)"
+    )
+    scancel.add_argument("date", type=date_arg, metavar="YYYY-MM-DD")
+    scancel.add_argument("--reason", required=True)
+    scancel.set_defaults(handler=handler(cmd_meeting_cancel))
 
 
 # --- groups --------------------------------------------------------------------------------
@@ -170,7 +201,7 @@ def cmd_group_list(args: argparse.Namespace, open_book: Opener, _author: Callabl
     with open_book(args) as book, book.read() as session:
         groups = list_groups(session)
     if args.json:
-        _json([dataclasses.asdict(g) for g in groups])
+        print_json([dataclasses.asdict(g) for g in groups])
         return 0
     if not groups:
         print("No groups yet. Register one with: sansam group create CODE --name ...")
@@ -194,7 +225,7 @@ def cmd_group_show(args: argparse.Namespace, open_book: Opener, _author: Callabl
         data = _money_fields(dataclasses.asdict(position), group.currency, skip={"group"})
         data["group"] = dataclasses.asdict(group)
         data["location"] = where.label() if where else None
-        _json(data)
+        print_json(data)
         return 0
     c = group.currency
     print(f"{group.code} — {group.name} ({KINDS[group.kind]})")
@@ -238,7 +269,7 @@ def cmd_member_list(args: argparse.Namespace, open_book: Opener, _author: Callab
         group = find_group(session, args.group)
         members = list_members(session, group.id)
     if args.json:
-        _json([_member_dict(m) for m in members])
+        print_json([_member_dict(m) for m in members])
         return 0
     print(f"{'Code':<8} {'Name':<28} {'Sex':<4} {'ID-Poor':<8} {'Role':<10} {'Joined':<11} Left")
     for m in members:
@@ -259,7 +290,7 @@ def cmd_member_show(args: argparse.Namespace, open_book: Opener, _author: Callab
         data = _money_fields(dataclasses.asdict(position), c, skip={"member", "shares"})
         data["member"] = _member_dict(member)
         data["shares"] = position.shares
-        _json(data)
+        print_json(data)
         return 0
     # Terminals do not shape Khmer; the Khmer name is printed on its own line, not in a table.
     print(f"{member.code} {member.name_latin} ({group.code})")
@@ -297,22 +328,15 @@ def cmd_opening_import(
 ) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
-
-        def amount(text: str, label: str) -> int:
-            try:
-                return parse_amount(text, group.currency)
-            except LedgerError as exc:
-                raise InvalidEntry(f"--{label}: {exc}") from None
-
         return import_opening_balances(
             session,
             group.id,
             args.file,
             as_of=args.as_of,
             author=author(),
-            cash_box=amount(args.cash_box, "cash-box"),
-            bank=amount(args.bank, "bank"),
-            social_fund=amount(args.social_fund, "social-fund"),
+            cash_box=amount_arg(args.cash_box, group.currency, "--cash-box"),
+            bank=amount_arg(args.bank, group.currency, "--bank"),
+            social_fund=amount_arg(args.social_fund, group.currency, "--social-fund"),
         )
 
     with open_book(args) as book:
@@ -321,6 +345,22 @@ def cmd_opening_import(
         f"Opening balances as of {args.as_of.isoformat()}: {summary.members} member(s), "
         f"{summary.entries_posted} entries posted, {summary.entries_already_present} already "
         "in the book."
+    )
+    return 0
+
+
+def cmd_opening_loans(
+    args: argparse.Namespace, open_book: Opener, author: Callable[[], str]
+) -> int:
+    with open_book(args) as book:
+        summary = book.write(
+            lambda s: import_opening_loans(
+                s, find_group(s, args.group).id, args.file, as_of=args.as_of, author=author()
+            )
+        )
+    print(
+        f"Loans as of {args.as_of.isoformat()}: {summary.loans_created} carried over, "
+        f"{summary.loans_already_present} already in the book."
     )
     return 0
 
@@ -342,6 +382,59 @@ def cmd_meeting_import(
     return 0
 
 
+def cmd_meeting_open(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+    with open_book(args) as book:
+        m = book.write(lambda s: open_meeting(s, find_group(s, args.group).id, args.date, author()))
+    print(
+        f"Opened meeting #{m.number} of {m.meeting_date.isoformat()}; the cash box opens with "
+        f"{format_minor(m.opening_cash, find_currency(book, args.group))}."
+    )
+    return 0
+
+
+def cmd_meeting_close(
+    args: argparse.Namespace, open_book: Opener, author: Callable[[], str]
+) -> int:
+    def work(session):  # type: ignore[no-untyped-def]
+        group = find_group(session, args.group)
+        found = find_meeting(session, group.id, args.date)
+        if found is None:
+            raise InvalidEntry(f"{group.code} has no meeting on {args.date.isoformat()}.")
+        counted = from_minor(amount_arg(args.counted, group.currency, "--counted"), group.currency)
+        return close_meeting(session, found.id, counted, author(), comment=args.comment)
+
+    with open_book(args) as book:
+        summary = book.write(work)
+    c = summary.currency
+    print(
+        f"Closed meeting #{summary.meeting.number}: expected "
+        f"{format_minor(summary.expected_cash, c)}, counted "
+        f"{format_minor(summary.meeting.counted_cash or 0, c)}. Posted."
+    )
+    return 0
+
+
+def cmd_meeting_cancel(
+    args: argparse.Namespace, open_book: Opener, author: Callable[[], str]
+) -> int:
+    with open_book(args) as book:
+        book.write(
+            lambda s: cancel_meeting_day(
+                s, find_group(s, args.group).id, args.date, reason=args.reason, recorded_by=author()
+            )
+        )
+    print(
+        f"No meeting on {args.date.isoformat()}; loans lent from now on skip it "
+        "(schedules already made stay as they are)."
+    )
+    return 0
+
+
+def find_currency(book: Any, code: str) -> str:
+    with book.read() as session:
+        return find_group(session, code).currency
+
+
 def cmd_meeting_list(
     args: argparse.Namespace, open_book: Opener, _author: Callable[[], str]
 ) -> int:
@@ -359,7 +452,7 @@ def cmd_meeting_list(
         ]
     c = group.currency
     if args.json:
-        _json(
+        print_json(
             [
                 {
                     "number": n,
@@ -393,7 +486,7 @@ def cmd_meeting_show(
     c = summary.currency
     m = summary.meeting
     if args.json:
-        _json(
+        print_json(
             {
                 "number": m.number,
                 "date": m.meeting_date.isoformat(),
@@ -443,6 +536,13 @@ def cmd_meeting_show(
     for i in summary.items:
         who = f" {i.member_code}" if i.member_code else ""
         print(f"  {i.kind}{who}: {format_minor(i.amount, c)} {i.memo}")
+    for x in summary.loans_lent:
+        where = "" if x.source == "cash_box" else " from the bank"
+        print(
+            f"  loan #{x.loan_number} lent to {x.member_code}{where}: {format_minor(x.amount, c)}"
+        )
+    for x in summary.repayments:
+        print(f"  {x.member_code} repays loan #{x.loan_number}: {format_minor(x.amount, c)}")
     print(
         f"Opening cash {format_minor(m.opening_cash, c)} + in {format_minor(summary.cash_in, c)}"
         f" - out {format_minor(summary.cash_out, c)} = expected "
@@ -463,13 +563,6 @@ def cmd_meeting_show(
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _date_arg(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date written as YYYY-MM-DD") from None
 
 
 def _d(value: dt.date | None) -> str:
@@ -507,7 +600,3 @@ def _money_fields(data: dict[str, Any], currency: str, *, skip: set[str]) -> dic
         else:
             out[key] = value
     return out
-
-
-def _json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
