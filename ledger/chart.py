@@ -43,6 +43,7 @@ GROUP_ACCOUNTS = (
     Template("expenses", "Expenses:General", False),
     Template("cash_over_short", "Expenses:Cash over and short", False),
     Template("loan_losses", "Expenses:Loans written off", False),
+    Template("interest_expense", "Expenses:Interest on borrowings", False),
 )
 
 # {code} is the member's code. Savings and share money held are owed to the member;

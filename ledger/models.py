@@ -646,3 +646,76 @@ class MeetingCancellation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
     __table_args__ = (UniqueConstraint("group_id", "meeting_date"),)
+
+
+class GroupBorrowing(Base):
+    """A loan or grant the group receives from a bank, MFI or project.
+
+    A loan is owed on its own liability account and has a schedule; a grant is income.
+    """
+
+    __tablename__ = "group_borrowings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    number: Mapped[int] = mapped_column(Integer)
+    lender: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    purpose: Mapped[str] = mapped_column(String(500))
+    method: Mapped[str | None] = mapped_column(String(32))
+    rate_ppm_per_month: Mapped[int | None] = mapped_column(Integer)
+    term_periods: Mapped[int | None] = mapped_column(Integer)
+    frequency: Mapped[str | None] = mapped_column(String(12))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "number"),
+        CheckConstraint("kind IN ('loan', 'grant')", name="kind_known"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "(kind = 'loan') = (account_id IS NOT NULL AND term_periods IS NOT NULL)",
+            name="loan_has_terms",
+        ),
+    )
+
+
+class GroupBorrowingInstalment(Base):
+    """What the group owes its lender, and when. Append-only."""
+
+    __tablename__ = "group_borrowing_instalments"
+
+    borrowing_id: Mapped[int] = mapped_column(ForeignKey("group_borrowings.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    principal: Mapped[int] = mapped_column(BigInteger)
+    interest: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("principal >= 0 AND interest >= 0", name="amounts_not_negative"),
+    )
+
+
+class GroupBorrowingPayment(Base):
+    """A payment the group made to its lender, split as posted. Append-only."""
+
+    __tablename__ = "group_borrowing_payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    borrowing_id: Mapped[int] = mapped_column(ForeignKey("group_borrowings.id"))
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    principal: Mapped[int] = mapped_column(BigInteger)
+    interest: Mapped[int] = mapped_column(BigInteger)
+    entry_seq: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (
+        CheckConstraint(
+            "principal >= 0 AND interest >= 0 AND principal + interest > 0",
+            name="amounts_valid",
+        ),
+    )

@@ -60,6 +60,7 @@ class GroupPosition:
     meetings_held: int
     last_meeting: dt.date | None
     next_meeting: dt.date | None
+    borrowings_outstanding: int = 0  # what the group owes banks, MFIs and projects
 
     @property
     def total_savings(self) -> int:
@@ -154,6 +155,7 @@ def group_position(session: Session, group_id: int, *, on: dt.date | None = None
         meetings_held=meetings[0],
         last_meeting=last,
         next_meeting=last + dt.timedelta(days=step) if last else None,
+        borrowings_outstanding=held.get("borrowing", 0),
     )
 
 

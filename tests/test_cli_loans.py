@@ -124,3 +124,27 @@ def test_loans_from_the_paper_books_on_the_command_line(book_url, tmp_path, caps
         capsys, book_url, f"product create X {g} --name X --rate abc --term 4 --frequency weekly"
     )
     assert code == 2 and "--rate: 'abc' is not a percentage" in err
+
+
+def test_a_loan_to_the_group_on_the_command_line(book_url, capsys):
+    g = "--group PK-03"
+    ok(
+        capsys,
+        book_url,
+        "group create PK-03 --name Puok --province 'Siem Reap' --district Puok --commune Puok "
+        "--day monday --cycle-start 2026-01-05",
+    )
+    out = ok(
+        capsys,
+        book_url,
+        f"borrowing receive {g} --lender 'Prasac MFI' --kind loan --amount 2,000,000 "
+        "--on 2026-02-01 --purpose 'On-lending' --rate 1.2 --term 6",
+    )
+    assert "Recorded loan #1 from Prasac MFI" in out
+    out = ok(capsys, book_url, f"borrowing pay 1 358000 {g} --on 2026-03-01")
+    assert "Still owed to Prasac MFI" in out
+    data = json.loads(ok(capsys, book_url, f"borrowing show 1 {g} --as-of 2026-03-01 --json"))
+    assert data["instalments"][0]["interest"] == "24000"
+    assert data["instalments"][0]["status"] == "paid"
+    out = ok(capsys, book_url, "group show PK-03")
+    assert "Owed to lenders" in out

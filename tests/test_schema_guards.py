@@ -10,7 +10,13 @@ import importlib
 
 from sqlalchemy import text
 
-MIGRATIONS = ["0001_ledger_core", "0002_savings_groups", "0004_loans", "0005_loan_lifecycle"]
+MIGRATIONS = [
+    "0001_ledger_core",
+    "0002_savings_groups",
+    "0004_loans",
+    "0005_loan_lifecycle",
+    "0006_group_borrowings",
+]
 
 
 def expected(dialect: str) -> set[str]:

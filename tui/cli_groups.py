@@ -247,6 +247,7 @@ def cmd_group_show(args: argparse.Namespace, open_book: Opener, _author: Callabl
         ("Share money held", position.share_money_held),
         ("Social fund", position.social_fund),
         ("Loans outstanding", position.loans_outstanding),
+        ("Owed to lenders", position.borrowings_outstanding),
     ]
     for label, value in rows:
         print(f"  {label:<22} {format_minor(value, c):>20}")
@@ -304,6 +305,7 @@ def cmd_member_show(args: argparse.Namespace, open_book: Opener, _author: Callab
         ("Social fund paid", position.social_fund_paid),
         ("Fines paid", position.fines_paid),
         ("Loans outstanding", position.loans_outstanding),
+        ("Owed to lenders", position.borrowings_outstanding),
     ]
     for label, value in rows:
         print(f"  {label:<20} {format_minor(value, c):>20}")

@@ -1,7 +1,8 @@
 """Command-line commands for loans: products, a loan's life, and the portfolio.
 
 ``sansam product create|list``, ``sansam loan apply|approve|reject|disburse|repay|
-reschedule|write-off|show|list`` and ``sansam portfolio``. Loans are named by the number
+reschedule|write-off|show|list``, ``sansam borrowing receive|pay|show|list`` (what the
+group owes banks, MFIs and projects) and ``sansam portfolio``. Loans are named by the number
 the group knows them by (``loan show 3 --group PK-01``). Lending and repaying happen at
 a meeting: ``disburse`` and ``repay`` write on the meeting's sheet (opening the meeting
 if needed), and the cash moves when ``sansam meeting close`` posts it.
@@ -18,6 +19,13 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ledger.borrowings import FREQUENCIES as BORROWING_FREQUENCIES
+from ledger.borrowings import (
+    borrowing_statement,
+    list_borrowings,
+    pay_borrowing,
+    receive_borrowing,
+)
 from ledger.errors import InvalidEntry
 from ledger.groups import find_group
 from ledger.loan_events import reschedule_loan, write_off_loan
@@ -137,6 +145,36 @@ def register(
     llist = lcmds.add_parser("list", parents=[*common, as_json], help="the group's loans")
     llist.add_argument("--as-of", type=date_arg, metavar="YYYY-MM-DD", help="default: today")
     llist.set_defaults(handler=handler(cmd_loan_list))
+
+    borrow = commands.add_parser(
+        "borrowing", help="loans and grants the group receives from banks, MFIs, projects"
+    )
+    bcmds = borrow.add_subparsers(title="borrowing commands", metavar="COMMAND")
+    bcmds.required = True
+    receive = bcmds.add_parser("receive", parents=common, help="money received into the bank")
+    receive.add_argument("--lender", required=True, help="the bank, MFI or project")
+    receive.add_argument("--kind", choices=("loan", "grant"), required=True)
+    receive.add_argument("--amount", required=True, metavar="AMOUNT")
+    receive.add_argument("--on", type=date_arg, required=True, metavar="YYYY-MM-DD")
+    receive.add_argument("--purpose", required=True)
+    receive.add_argument("--rate", default="0", metavar="PERCENT", help="per month (a loan)")
+    receive.add_argument("--term", type=int, help="number of repayments (a loan)")
+    receive.add_argument("--frequency", choices=BORROWING_FREQUENCIES, default="monthly")
+    receive.add_argument(
+        "--method", choices=list(METHOD_LABELS), default="declining_equal_instalments"
+    )
+    receive.set_defaults(handler=handler(cmd_borrowing_receive))
+    bpay = bcmds.add_parser("pay", parents=common, help="pay the lender from the bank")
+    bpay.add_argument("number", type=int)
+    bpay.add_argument("amount", metavar="AMOUNT")
+    bpay.add_argument("--on", type=date_arg, required=True, metavar="YYYY-MM-DD")
+    bpay.set_defaults(handler=handler(cmd_borrowing_pay))
+    bshow = bcmds.add_parser("show", parents=[*common, as_json], help="schedule and payments")
+    bshow.add_argument("number", type=int)
+    bshow.add_argument("--as-of", type=date_arg, metavar="YYYY-MM-DD", help="default: today")
+    bshow.set_defaults(handler=handler(cmd_borrowing_show))
+    blist = bcmds.add_parser("list", parents=common, help="what the group has received")
+    blist.set_defaults(handler=handler(cmd_borrowing_list))
 
     port = commands.add_parser(
         "portfolio", parents=[db, as_json], help="PAR30/90, ageing, arrears, repayment rate"
@@ -488,6 +526,116 @@ def _statement_dict(st: LoanStatement) -> dict[str, Any]:
             for i in st.instalments
         ],
     }
+
+
+def cmd_borrowing_receive(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+    def work(session):  # type: ignore[no-untyped-def]
+        group = find_group(session, args.group)
+        amount = amount_arg(args.amount, group.currency, "--amount")
+        return receive_borrowing(
+            session,
+            group.id,
+            lender=args.lender,
+            kind=args.kind,
+            amount=from_minor(amount, group.currency),
+            received_on=args.on,
+            purpose=args.purpose,
+            recorded_by=author(),
+            rate_per_month=_percent(args.rate, "--rate"),
+            term_periods=args.term,
+            frequency=args.frequency,
+            method=args.method,
+        )
+
+    with open_book(args) as book:
+        b = book.write(work)
+    print(f"Recorded {b.kind} #{b.number} from {b.lender}, received into the bank.")
+    return 0
+
+
+def cmd_borrowing_pay(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+    def work(session):  # type: ignore[no-untyped-def]
+        group = find_group(session, args.group)
+        amount = amount_arg(args.amount, group.currency, "amount")
+        return pay_borrowing(
+            session,
+            group.id,
+            args.number,
+            from_minor(amount, group.currency),
+            paid_on=args.on,
+            recorded_by=author(),
+        )
+
+    with open_book(args) as book:
+        st = book.write(work)
+    print(
+        f"Paid from the bank. Still owed to {st.borrowing.lender}: "
+        f"{format_minor(st.standing.principal_outstanding, st.currency)} of principal."
+    )
+    return 0
+
+
+def cmd_borrowing_show(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+    with open_book(args) as book, book.read() as session:
+        group = find_group(session, args.group)
+        st = borrowing_statement(session, group.id, args.number, on=args.as_of or dt.date.today())
+    b, c, now = st.borrowing, st.currency, st.standing
+    if args.json:
+        print_json(
+            {
+                "number": b.number,
+                "lender": b.lender,
+                "kind": b.kind,
+                "amount": decimal_text(b.amount, c),
+                "received_on": b.received_on.isoformat(),
+                "as_of": st.on.isoformat(),
+                "principal_outstanding": decimal_text(now.principal_outstanding, c),
+                "interest_due": decimal_text(now.interest_due, c),
+                "days_overdue": now.days_overdue,
+                "instalments": [
+                    {
+                        "number": i.number,
+                        "due_on": i.due_on.isoformat(),
+                        "principal": decimal_text(i.principal, c),
+                        "interest": decimal_text(i.interest, c),
+                        "status": i.status,
+                    }
+                    for i in now.instalments
+                ],
+            }
+        )
+        return 0
+    print(
+        f"{group.code} {b.kind} #{b.number} from {b.lender}: {format_minor(b.amount, c)} "
+        f"received {b.received_on.isoformat()} for {b.purpose}"
+    )
+    if b.kind == "loan":
+        print(f"{'#':>3} {'Due':<11} {'Principal':>14} {'Interest':>12} {'Paid':>14}  Status")
+        for i in now.instalments:
+            print(
+                f"{i.number:>3} {i.due_on.isoformat():<11} {format_minor(i.principal, c):>14} "
+                f"{format_minor(i.interest, c):>12} {format_minor(i.paid, c):>14}  {i.status}"
+            )
+        print(
+            f"Owed on {st.on.isoformat()}: principal {format_minor(now.principal_outstanding, c)}"
+            f", interest due {format_minor(now.interest_due, c)}"
+            + (f"; {now.days_overdue} days overdue" if now.days_overdue else "")
+        )
+    return 0
+
+
+def cmd_borrowing_list(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+    with open_book(args) as book, book.read() as session:
+        group = find_group(session, args.group)
+        rows = list_borrowings(session, group.id)
+    if not rows:
+        print(f"{group.code} has received no loans or grants.")
+    for b in rows:
+        print(
+            f"#{b.number} {b.kind:<5} {b.received_on.isoformat()} {b.lender}: "
+            f"{format_minor(b.amount, group.currency)} — {b.purpose}"
+        )
+    return 0
 
 
 def cmd_portfolio(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:

@@ -148,13 +148,15 @@ POSTGRESQL_TRIGGERS = SQLITE_TRIGGERS
 
 SQLITE_RULES = [
     f"""CREATE TRIGGER {trigger} BEFORE {"UPDATE" if "update" in trigger else "DELETE"}
-    ON {table} BEGIN SELECT RAISE(ABORT, '{SCHEDULE_FIXED if table == "loan_instalments"
-                                             else EVENT_FIXED}'); END"""
+    ON {table} BEGIN SELECT RAISE(ABORT, '{
+        SCHEDULE_FIXED if table == "loan_instalments" else EVENT_FIXED
+    }'); END"""
     for table, trigger in SQLITE_TRIGGERS
 ]
 POSTGRESQL_RULES = [
     f"""CREATE TRIGGER {trigger} BEFORE {"UPDATE" if "update" in trigger else "DELETE"}
-    ON {table} FOR EACH ROW EXECUTE FUNCTION ledger_refuse('{SCHEDULE_FIXED
-        if table == "loan_instalments" else EVENT_FIXED}')"""
+    ON {table} FOR EACH ROW EXECUTE FUNCTION ledger_refuse('{
+        SCHEDULE_FIXED if table == "loan_instalments" else EVENT_FIXED
+    }')"""
     for table, trigger in POSTGRESQL_TRIGGERS
 ]
