@@ -14,8 +14,13 @@ The loader keeps its own simple model of each member's savings and of the cash b
 never asks for a withdrawal a member cannot make or a payout the box cannot cover, and so
 that every closing count equals the expected cash except where a difference is meant.
 
-There are no loans yet (the ledger has no loan service), so the VSLAs' cash boxes only
-grow over the year; the self-help group takes its surplus to the bank.
+Each group lends from its cash box on its own product (2 % a month on the declining
+balance, above the central bank's cap, as many groups' constitutions set it, so the
+product carries its override). Applications are recorded by the treasurer and approved
+by the chair; most members repay what is due at each meeting, some pay part or nothing
+now and then, and one member in each group stops paying after her first instalment, so
+the portfolio report has arrears, late penalties and loans at risk to show. The member
+who leaves never borrows, so her exit pays out everything she holds.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import calendar
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from moneyed import Money
 from sqlalchemy.orm import Session
@@ -31,6 +37,14 @@ from sqlalchemy.orm import Session
 from ledger.cycles import open_cycle
 from ledger.errors import InvalidEntry
 from ledger.groups import GroupRecord, create_group
+from ledger.loan_products import create_product
+from ledger.loans import (
+    apply_for_loan,
+    approve_loan,
+    lend_at_meeting,
+    loan_statement,
+    repay_at_meeting,
+)
 from ledger.locations import resolve_location
 from ledger.meetings import add_item, close_meeting, open_meeting, set_line
 from ledger.members import add_member
@@ -41,6 +55,17 @@ DEMO_SEED = 1707  # Siem Reap province (17), Puok district (07)
 PROVINCE = "Siem Reap"
 MIN_WEEKS, MAX_WEEKS = 8, 52  # eight weeks always hold a monthly meeting
 MAX_SHARES = 5  # a member buys at most five shares a meeting
+
+_PURPOSES = (
+    "Piglets to raise",
+    "Seed and fertiliser for the rice field",
+    "Stock for the family's grocery stall",
+    "School fees and uniforms",
+    "Chickens and a coop",
+    "Repairing the roof before the rains",
+    "Fishing nets",
+    "A sewing machine for tailoring",
+)
 
 # Mobile prefixes in use in Cambodia (Cellcard, Smart, Metfone).
 _PHONE_PREFIXES = ("012", "017", "077", "092", "010", "016", "070", "081", "097", "088", "071")
@@ -323,6 +348,9 @@ class _GroupYear:
         self.days = _meeting_days(plan, today, weeks)
         self.box = _Box()
         self.treasurer = next(p.latin for p in plan.people if p.role == "treasurer")
+        self.chair = next(p.latin for p in plan.people if p.role == "chair")
+        self.loans: dict[str, int] = {}  # member code -> loan being repaid
+        self.stops_paying: int | None = None  # a loan whose member stops after one payment
         self.currency = "KHR"
         self.added = 0
 
@@ -357,6 +385,20 @@ class _GroupYear:
             social_fund_contribution=self._khr(plan.social_fund),
             fine_late=self._khr(plan.fine_late),
             fine_absent=self._khr(plan.fine_absent),
+        )
+        weekly = plan.frequency != "monthly"
+        create_product(
+            self.session,
+            self.group.id,
+            "LOAN",
+            "Members' loan",
+            rate_per_month=Decimal("0.02"),
+            term_periods=12 if weekly else 6,
+            frequency="weekly" if weekly else "monthly",
+            created_by=self.chair,
+            rounding_unit=self._khr(100),
+            late_penalty=self._khr(1_000),
+            override_reason="2 % a month, as the group's constitution sets it",
         )
         for person in plan.people:
             self._add(person, start)
@@ -406,6 +448,9 @@ class _GroupYear:
                 set_line(self.session, mid, code, attended=True)
                 continue
             self._line(mid, code)
+
+        self._repayments(mid, day)
+        self._lend(mid, index, day, leaving)
 
         # Group items, each checked against the loader's cash box first.
         if index == 0 or rng.random() < 0.06:
@@ -472,6 +517,59 @@ class _GroupYear:
         mine.voluntary += amounts.get("voluntary_savings", 0) - amounts.get("withdrawal", 0)
         box.social_fund += amounts.get("social_fund", 0)
         box.cash += sum(amounts.values()) - 2 * amounts.get("withdrawal", 0)
+
+    def _repayments(self, meeting_id: int, day: dt.date) -> None:
+        """Most pay what is due; now and then a member pays part of it, or nothing."""
+        for code, loan_id in sorted(self.loans.items()):
+            st = loan_statement(self.session, loan_id, on=day)
+            if st.state != "active":
+                del self.loans[code]
+                continue
+            luck = self.rng.random()
+            if loan_id == self.stops_paying and st.principal_paid:
+                amount = 0  # she went to work in Thailand and has not sent money home
+            elif luck < 0.85:
+                amount = st.due_now
+            elif luck < 0.95:
+                amount = st.due_now // 2 // 100 * 100
+            else:
+                amount = 0
+            if amount:
+                repay_at_meeting(self.session, meeting_id, loan_id, self._khr(amount))
+                self.box.cash += amount
+
+    def _lend(self, meeting_id: int, index: int, day: dt.date, leaving: str | None) -> None:
+        """Now and then a member without a loan borrows what the cash box can spare."""
+        weekly = self.plan.frequency != "monthly"
+        if index < 2 or index > len(self.days) - (8 if weekly else 3):
+            return
+        if self.rng.random() >= (0.35 if weekly else 0.6):
+            return
+        leaver = self.plan.leaver.member if self.plan.leaver else None
+        free = sorted(c for c in self.box.holdings if c not in self.loans and c != leaver)
+        spare = (self.box.cash - 50_000) // 50_000 * 50_000
+        amount = min(self.rng.choice((100_000, 150_000, 200_000, 300_000)), spare)
+        if not free or amount < 50_000 or leaving is not None:
+            return
+        code = self.rng.choice(free)
+        loan = apply_for_loan(
+            self.session,
+            self.group.id,
+            code,
+            "LOAN",
+            self._khr(amount),
+            purpose=self.rng.choice(_PURPOSES),
+            recorded_by=self.treasurer,
+            applied_on=day,
+            votes_for=len(self.box.holdings) - 1,
+            votes_against=0,
+        )
+        approve_loan(self.session, loan.id, self.chair, on=day)
+        lend_at_meeting(self.session, meeting_id, loan.id)
+        if self.stops_paying is None and index >= self._at(0.55):
+            self.stops_paying = loan.id
+        self.loans[code] = loan.id
+        self.box.cash -= amount
 
     def _share_money(self, mine: _Holdings, price: int) -> int:
         """1 to 5 shares; now and then an amount that is not a whole number of shares

@@ -83,6 +83,12 @@ class Standing:
         """What settles the loan on the date: penalties, interest due and all principal."""
         return self.penalty_due + self.interest_due + self.principal_outstanding
 
+    @property
+    def due_now(self) -> int:
+        """What is due on the date to be up to date: penalties and every instalment due
+        by then, less what was paid (the amount the collection sheet asks for)."""
+        return self.penalty_due + self.due_to_date - self.paid_towards_due
+
 
 def standing(
     schedule: Sequence[Instalment],

@@ -139,6 +139,11 @@ class LoanStatement:
         return self.standing.principal_in_arrears if self.state == "active" else 0
 
     @property
+    def due_now(self) -> int:
+        """What the member must pay on the date to be up to date with the schedule."""
+        return self.standing.due_now if self.state == "active" else 0
+
+    @property
     def owed_now(self) -> int:
         """What settles the loan on the date (or, written off, what is left to recover)."""
         if self.state == "written off":

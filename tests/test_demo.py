@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from ledger.demo import DemoSummary, load_demo, meeting_days
 from ledger.errors import InvalidEntry
 from ledger.groups import list_groups
 from ledger.members import list_members
-from ledger.models import Meeting, MeetingItem, MeetingLine
+from ledger.models import Loan, Meeting, MeetingItem, MeetingLine
+from ledger.portfolio import portfolio
 from ledger.queries import trial_balance
 from ledger.verify import verify_book
 
@@ -137,6 +139,16 @@ def _the_story_of_the_year(book: Book, weeks: int) -> None:
                 ids = ga.ids(member.id)
                 assert -balance_of(s, ids["shares"]) % price == 0
                 assert 0 <= -balance_of(s, ids["share_money_held"]) < price
+
+        # Every group lends; most loans are repaid, one member per group stopped paying.
+        rows = {r.key: r for r in portfolio(s, as_of=TODAY)}
+        for code in MEMBERS:
+            assert rows[code].loans_active >= 1
+            if weeks == 52:  # over a whole year her arrears are months old, and rare
+                assert rows[code].at_risk_30 > 0 and rows[code].repayment_rate > Decimal("0.75")
+        closed = s.execute(select(Loan).where(Loan.status == "closed")).scalars().all()
+        assert len(closed) >= 3
+        assert balance_of(s, GroupAccounts(s, puok.id).get("interest_income").id) < 0
 
 
 def test_the_demo_is_the_same_every_time(tmp_path: Path, sqlite_template: Path):

@@ -55,6 +55,8 @@ def test_a_missed_instalment_costs_the_penalty_once_and_is_paid_first(book):
     assert (on_19.penalty_due, on_19.interest_due) == (1000, 300 + 225)
     assert [i.late for i in on_19.instalments] == [True, False, False, False]
     assert on_19.owed_now == 1000 + 525 + 100000
+    # To be up to date she pays the penalty and both instalments: what the sheet asks.
+    assert on_19.due_now == 1000 + 25200 + 25200
     meeting(book, v.group.id, JAN_19, repay=[(loan.id, 1200)])
     after = statement(book, loan.id, JAN_19)
     assert (after.penalty_paid, after.interest_paid, after.principal_paid) == (1000, 200, 0)

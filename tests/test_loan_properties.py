@@ -71,6 +71,7 @@ def test_any_payments_split_exactly(schedule, days, order, penalty, data):
         assert after.principal_outstanding == lent - sum(p.principal for p in payments)
         assert 0 <= after.paid_towards_due <= after.due_to_date
         assert after.owed_now == owed.owed_now - amount
+        assert 0 <= after.due_now <= after.owed_now
 
 
 @settings(
