@@ -60,8 +60,12 @@ def open_account(
     *,
     no_negative: bool = False,
     member_id: int | None = None,
+    role: str | None = None,
 ) -> AccountRecord:
-    """Open an account, or return the existing one with that name and commodity."""
+    """Open an account, or return the existing one with that name and commodity.
+
+    ``role`` is what services find it by (e.g. "loan_principal" for a loan's own account).
+    """
     kind = account_type(name)
     code = commodity(commodity_code).code
     existing = session.execute(
@@ -77,6 +81,7 @@ def open_account(
             commodity=code,
             type=kind,
             member_id=member_id,
+            role=role,
             no_negative=no_negative,
             balance=0,
             last_seq=0,

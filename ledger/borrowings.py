@@ -26,14 +26,13 @@ from moneyed import Money
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.accounts import account_type
+from ledger.accounts import open_account
 from ledger.chart import GroupAccounts, balance_of, open_missing_group_accounts
 from ledger.errors import LedgerError
 from ledger.groups import get_group
 from ledger.loan_schedule import METHODS, build_schedule
 from ledger.loan_state import Instalment, Payment, Standing, allocate, standing
 from ledger.models import (
-    Account,
     GroupBorrowing,
     GroupBorrowingInstalment,
     GroupBorrowingPayment,
@@ -313,20 +312,9 @@ def _check_terms(rate: Decimal, term: int | None, frequency: str, method: str) -
 
 def _open_account(session: Session, group_id: int, currency: str, lender: str, number: int) -> int:
     name = f"Liabilities:Borrowings:{lender.replace(':', ' ')}:B{number:03d}"
-    account = Account(
-        group_id=group_id,
-        uuid=new_uuid(),
-        name=name[:200],
-        commodity=currency,
-        type=account_type(name),
-        role="borrowing",
-        no_negative=True,
-        balance=0,
-        last_seq=0,
-    )
-    session.add(account)
-    session.flush()
-    return account.id
+    return open_account(
+        session, group_id, name[:200], currency, no_negative=True, role="borrowing"
+    ).id
 
 
 def _store_schedule(session: Session, row: GroupBorrowing) -> None:

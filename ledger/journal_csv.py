@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.accounts import account_type, accounts_by_name, open_account
-from ledger.csvfile import read_csv
+from ledger.csvfile import cell_date, read_csv
 from ledger.errors import ImportRejected, JournalImportError, LedgerError, UnknownGroup
 from ledger.groups import GroupRecord, check_code, create_group, find_group
 from ledger.models import Account, Group, JournalEntry, Posting
@@ -210,11 +210,9 @@ class _Importer:
 
 def _parse_date(text: str, row: int) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise JournalImportError(
-            row, f"The date {text!r} is not a date written as YYYY-MM-DD (e.g. 2026-03-15)."
-        ) from None
+        return cell_date(row, {"date": text}, "date")
+    except ImportRejected as exc:
+        raise JournalImportError(row, f"The {exc.reason}") from None
 
 
 def export_journal(session: Session, path: str | Path, *, group_id: int | None = None) -> int:

@@ -27,7 +27,7 @@ from moneyed import Money
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.accounts import account_type
+from ledger.accounts import open_account
 from ledger.cancellations import cancelled_days
 from ledger.chart import GroupAccounts, balance_of
 from ledger.errors import LedgerError
@@ -38,7 +38,6 @@ from ledger.loan_state import Instalment, InstalmentStatus, Payment, Standing, a
 from ledger.meeting_calendar import meeting_dates
 from ledger.members import find_member, get_member
 from ledger.models import (
-    Account,
     Loan,
     LoanEvent,
     LoanInstalment,
@@ -348,21 +347,16 @@ def open_loan_account(session: Session, loan: Loan) -> int:
     """Each loan's principal lives in its own receivable account, never below zero."""
     member = get_member(session, loan.member_id)
     name = f"Assets:Loans receivable:{member.code}:L{loan.number:04d}"
-    account = Account(
-        group_id=loan.group_id,
-        uuid=new_uuid(),
-        name=name,
-        commodity=get_group(session, loan.group_id).currency,
-        type=account_type(name),
+    currency = get_group(session, loan.group_id).currency
+    return open_account(
+        session,
+        loan.group_id,
+        name,
+        currency,
+        no_negative=True,
         member_id=member.id,
         role="loan_principal",
-        no_negative=True,
-        balance=0,
-        last_seq=0,
-    )
-    session.add(account)
-    session.flush()
-    return account.id
+    ).id
 
 
 def repay_at_meeting(session: Session, meeting_id: int, loan_id: int, amount: Money | None) -> int:

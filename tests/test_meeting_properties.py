@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from hypothesis import HealthCheck, event, given, settings
@@ -144,6 +144,10 @@ def draw_sheet(data: st.DataObject, model: GroupModel) -> tuple[Sheet, int]:
             share_money,
             *(data.draw(small, label=name) for name in ("social fund", "late", "absent", "other")),
         )
+        if row.withdrawal > cash + row.cash_in:
+            # A careful treasurer pays out no more than the box holds, even when the
+            # member's savings are larger (the group has spent or lent the rest).
+            row = replace(row, withdrawal=cash + row.cash_in)
         lines[code] = row
         cash += row.cash_in - row.withdrawal
 
