@@ -668,6 +668,7 @@ def close_meeting(
     if len(note) > MAX_COMMENT:
         raise MeetingError(f"The comment is longer than {MAX_COMMENT} characters.")
 
+    _check_leavers_owe_nothing(session, meeting, summary)
     # Exit payouts as worked out now, stored on their items so the frozen sheet shows them.
     for item in summary.items:
         if item.kind == "member_exit":
@@ -852,6 +853,27 @@ def _shares_bought(
         raise SheetError("This group's cycle has no share price, so it does not sell shares.")
     pool = held_before + share_money
     return pool // price, pool % price
+
+
+def _check_leavers_owe_nothing(session: Session, meeting: Meeting, summary: MeetingSummary) -> None:
+    """A member leaves only once her loans are settled (on this sheet, or written off):
+    otherwise the group would pay out savings to someone who still owes it money."""
+    paying = {r.loan_id: r.amount for r in summary.repayments}
+    for item in summary.items:
+        if item.kind != "member_exit" or item.member_id is None:
+            continue
+        open_loans = session.execute(
+            select(Loan.id).where(Loan.member_id == item.member_id, Loan.status == "disbursed")
+        ).scalars()
+        for loan_id in open_loans:
+            st = loan_statement(session, loan_id, on=meeting.meeting_date)
+            left = st.owed_now - paying.get(loan_id, 0)
+            if left > 0:
+                raise MeetingError(
+                    f"{item.member_code} still owes {format_minor(left, st.currency)} on loan "
+                    f"#{st.loan.number}. Put its repayment on this sheet (she can pay it from "
+                    "what she is paid out), or the group writes it off, before she leaves."
+                )
 
 
 def _allocate_repayments(session: Session, meeting: Meeting) -> None:

@@ -28,7 +28,7 @@ from ledger.loans import (
     loan_statement,
     repay_at_meeting,
 )
-from ledger.meetings import open_meeting
+from ledger.meetings import add_item, close_meeting, meeting_summary, open_meeting
 from ledger.verify import verify_book
 from tests.loan_helpers import WEEK, make_lent, meeting
 from tests.savings_helpers import CYCLE_START, TODAY, khr, make_vsla
@@ -309,3 +309,20 @@ def test_the_database_keeps_schedules_and_decisions_as_they_were(book):
     ):
         with pytest.raises(DBAPIError, match="never changed or deleted"), book.engine.begin() as c:
             c.execute(text(sql))
+
+
+def test_a_member_with_a_loan_leaves_only_once_it_is_settled(book):
+    v, loan = make_lent(book)
+
+    def leave(s, repay=None):
+        m = open_meeting(s, v.group.id, JAN_12, "t", today=TODAY)
+        add_item(s, m.id, "member_exit", member_code="M01")
+        if repay:
+            repay_at_meeting(s, m.id, loan.id, khr(repay))
+        return close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash), "t")
+
+    with pytest.raises(MeetingError, match=r"M01 still owes 100,300 KHR on loan #1"):
+        book.write(leave)
+    closed = book.write(lambda s: leave(s, repay=100300))
+    assert closed.meeting.status == "closed"
+    assert statement(book, loan.id, JAN_12).state == "closed"
