@@ -14,7 +14,8 @@ microfinance ratios, as the SEEP network's framework uses them):
 - **Arrears rate**: principal that fell due and is unpaid, divided by gross outstanding.
   It is smaller than PAR and is reported under its own name so the two are not confused.
 - **Repayment rate**: of the principal and interest that fell due up to the date, the
-  share paid by then (loans written off are excluded, and reported as written off).
+  share paid by then. A loan settled (early or on time) counts as fully repaid; loans
+  written off are excluded, and reported as written off.
 
 Ratios are exact ``Decimal`` fractions; the caller chooses how to round them for print.
 Groups keep their own currency, so figures are never summed across currencies.
@@ -119,6 +120,12 @@ class PortfolioFigures:
         if st.state == "written off":
             self.written_off += st.written_off
             self.recovered += st.recovered
+            return
+        if st.state == "closed":
+            # Settled, perhaps early: instalments not yet due were not owed, and less
+            # interest was charged than scheduled. What it paid is what fell due.
+            self.due_to_date += st.standing.paid_towards_due
+            self.paid_towards_due += st.standing.paid_towards_due
             return
         self.due_to_date += st.standing.due_to_date
         self.paid_towards_due += st.standing.paid_towards_due

@@ -159,3 +159,15 @@ def test_unknown_group_or_level_is_refused(book):
         portfolio(s, as_of=AS_OF, group_codes=["XX"])
     with book.read() as s, pytest.raises(PortfolioError, match="not 'village'"):
         portfolio(s, as_of=AS_OF, by="village")
+
+
+def test_a_loan_repaid_early_counts_as_fully_repaid(book):
+    from tests.loan_helpers import make_lent
+
+    v, loan = make_lent(book)
+    meeting(book, v.group.id, CYCLE_START + dt.timedelta(days=7), repay=[(loan.id, 100300)])
+    with book.read() as s:
+        (row,) = portfolio(s, as_of=dt.date(2026, 3, 1))
+    # All four instalments (100,750 scheduled) have fallen due, but the loan was settled
+    # in week one with 100,300: nothing is in arrears and the repayment rate is 100 %.
+    assert row.loans_active == 0 and row.repayment_rate == 1
