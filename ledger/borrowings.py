@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.accounts import open_account
-from ledger.chart import GroupAccounts, balance_of, open_missing_group_accounts
+from ledger.chart import GroupAccounts, balance_of
 from ledger.errors import LedgerError
 from ledger.groups import get_group
 from ledger.loan_schedule import METHODS, build_schedule
@@ -141,7 +141,6 @@ def receive_borrowing(
         recorded_by=recorded_by,
         created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
     )
-    open_missing_group_accounts(session, group_id, group.currency)
     accounts = GroupAccounts(session, group_id)
     if kind == "loan":
         _check_terms(rate_per_month, term_periods, frequency, method)

@@ -88,22 +88,6 @@ def open_group_accounts(session: Session, group_id: int, currency: str) -> None:
     _open(session, group_id, currency, GROUP_ACCOUNTS)
 
 
-def open_missing_group_accounts(session: Session, group_id: int, currency: str) -> None:
-    """Open any template account a group made by an older version does not have yet.
-
-    The template grows as features land (late penalties, write-offs); a book from
-    before keeps working without a data migration.
-    """
-    have = set(
-        session.execute(
-            select(Account.role).where(Account.group_id == group_id, Account.member_id.is_(None))
-        ).scalars()
-    )
-    missing = tuple(t for t in GROUP_ACCOUNTS if t.role not in have)
-    if missing:
-        _open(session, group_id, currency, missing)
-
-
 def open_member_accounts(
     session: Session, group_id: int, currency: str, member_id: int, member_code: str
 ) -> None:

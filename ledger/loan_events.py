@@ -19,7 +19,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.chart import GroupAccounts, balance_of, open_missing_group_accounts
+from ledger.chart import GroupAccounts, balance_of
 from ledger.groups import get_group
 from ledger.loan_products import get_product
 from ledger.loans import LoanError, LoanStatement, loan_row, loan_statement, store_schedule
@@ -71,7 +71,6 @@ def write_off_loan(
     if owed == 0 or balance_of(session, loan.account_id) != owed:
         raise LoanError(f"Loan #{loan.number} has no principal left to write off on {on}.")
     group = get_group(session, loan.group_id)
-    open_missing_group_accounts(session, loan.group_id, group.currency)
     losses = GroupAccounts(session, loan.group_id).get("loan_losses").id
     posted = post_entry(
         session,

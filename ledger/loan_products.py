@@ -195,6 +195,12 @@ def get_product(session: Session, product_id: int) -> ProductRecord:
     return _record(product)
 
 
+def products_by_id(session: Session, ids: set[int]) -> dict[int, ProductRecord]:
+    """Many products in one query (a portfolio over hundreds of groups needs them all)."""
+    rows = session.execute(select(LoanProduct).where(LoanProduct.id.in_(sorted(ids)))).scalars()
+    return {p.id: _record(p) for p in rows}
+
+
 def list_products(session: Session, group_id: int) -> list[ProductRecord]:
     rows = session.execute(
         select(LoanProduct).where(LoanProduct.group_id == group_id).order_by(LoanProduct.code)

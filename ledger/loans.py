@@ -32,12 +32,13 @@ from ledger.cancellations import cancelled_days
 from ledger.chart import GroupAccounts, balance_of
 from ledger.errors import LedgerError
 from ledger.groups import get_group
-from ledger.loan_products import ProductRecord, get_product, list_products
+from ledger.loan_products import ProductRecord, get_product, list_products, products_by_id
 from ledger.loan_schedule import build_schedule
 from ledger.loan_state import Instalment, InstalmentStatus, Payment, Standing, allocate, standing
 from ledger.meeting_calendar import meeting_dates
 from ledger.members import find_member, get_member
 from ledger.models import (
+    Group,
     Loan,
     LoanEvent,
     LoanInstalment,
@@ -649,11 +650,15 @@ def loan_statement(session: Session, loan_id: int, *, on: dt.date) -> LoanStatem
 def loan_statements(session: Session, loans: list[Loan], *, on: dt.date) -> list[LoanStatement]:
     """Statements of many loans at once (the portfolio report reads thousands)."""
     data = _load(session, loans)
-    products = {pid: get_product(session, pid) for pid in {loan.product_id for loan in loans}}
+    products = products_by_id(session, {loan.product_id for loan in loans})
     codes = _member_codes(session, [loan.member_id for loan in loans])
-    currencies = {
-        gid: get_group(session, gid).currency for gid in {loan.group_id for loan in loans}
-    }
+    currencies = dict(
+        session.execute(
+            select(Group.id, Group.currency).where(
+                Group.id.in_(sorted({loan.group_id for loan in loans}))
+            )
+        ).all()
+    )
     result = []
     for loan in loans:
         product = products[loan.product_id]

@@ -26,7 +26,6 @@ from ledger.chart import (
     GroupAccounts,
     balance_of,
     member_account_ids,
-    open_missing_group_accounts,
 )
 from ledger.cycles import CycleRecord, current_cycle
 from ledger.errors import MeetingError, SheetError
@@ -676,7 +675,6 @@ def close_meeting(
             assert row is not None
             row.amount = item.amount
     check_bank_covers_loans(session, meeting)
-    open_missing_group_accounts(session, meeting.group_id, group.currency)
     _allocate_repayments(session, meeting)
     requests = _entries(session, meeting, group.currency, summary, counted, note, closed_by)
     post_entries(session, requests)

@@ -65,3 +65,22 @@ def meeting(book, group_id, day, lines=(), repay=None, counted=None):
         )
 
     return book.write(run)
+
+
+def add_product(s, group_id, code="W4", **terms):
+    """A plain four-week product at 1 % a month, unless ``terms`` say otherwise."""
+    base = {
+        "rate_per_month": Decimal("0.01"),
+        "term_periods": 4,
+        "frequency": "weekly",
+        "created_by": "chair",
+    }
+    return create_product(s, group_id, code, code, **(base | terms))
+
+
+def approved_loan(s, group_id, member, amount, product="W4", on=CYCLE_START):
+    """An application recorded by the treasurer and approved by the chair."""
+    loan = apply_for_loan(
+        s, group_id, member, product, khr(amount), purpose="Seeds", recorded_by="t", applied_on=on
+    )
+    return approve_loan(s, loan.id, "chair", on=on)

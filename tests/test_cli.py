@@ -107,3 +107,19 @@ def test_the_installed_command_uses_sansam_db(tmp_path, journal):
     done = sh("verify")
     assert done.returncode == 0 and "2 entries" in done.stdout
     assert (tmp_path / "env-book.sqlite").exists()
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(book_url):
+    """``sansam loan show 3 | head`` must not print a crash report."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from tui.cli import main; main()", "balances", "--db", book_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before a line is written
+    _out, err = proc.communicate(timeout=60)
+    assert b"went wrong" not in err and b"Traceback" not in err

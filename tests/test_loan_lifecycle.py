@@ -9,7 +9,6 @@ The loan of ``make_lent``: 100,000 KHR over four weekly instalments of 25,200 (t
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -19,18 +18,16 @@ from ledger.cancellations import cancel_meeting_day
 from ledger.chart import GroupAccounts, balance_of
 from ledger.errors import MeetingError
 from ledger.loan_events import reschedule_loan, write_off_loan
-from ledger.loan_products import LoanProductError, create_product
+from ledger.loan_products import LoanProductError
 from ledger.loans import (
     LoanError,
-    apply_for_loan,
-    approve_loan,
     lend_at_meeting,
     loan_statement,
     repay_at_meeting,
 )
-from ledger.meetings import add_item, close_meeting, meeting_summary, open_meeting
+from ledger.meetings import add_item, close_meeting, meeting_summary, open_meeting, set_line
 from ledger.verify import verify_book
-from tests.loan_helpers import WEEK, make_lent, meeting
+from tests.loan_helpers import WEEK, add_product, approved_loan, make_lent, meeting
 from tests.savings_helpers import CYCLE_START, TODAY, khr, make_vsla
 
 JAN_12, JAN_19, JAN_26 = (CYCLE_START + k * WEEK for k in (1, 2, 3))
@@ -79,17 +76,7 @@ def test_a_repayment_order_must_name_each_part_once(book):
     v = make_vsla(book)
     with pytest.raises(LoanProductError, match="penalty, interest and principal once each"):
         book.write(
-            lambda s: create_product(
-                s,
-                v.group.id,
-                "X",
-                "x",
-                rate_per_month=Decimal("0.01"),
-                term_periods=4,
-                frequency="weekly",
-                created_by="chair",
-                allocation_order="interest,interest,principal",
-            )
+            lambda s: add_product(s, v.group.id, allocation_order="interest,interest,principal")
         )
 
 
@@ -216,28 +203,9 @@ def test_lending_from_an_empty_bank_is_refused(book):
     v = make_vsla(book)
 
     def run(s):
-        create_product(
-            s,
-            v.group.id,
-            "W4",
-            "Four weeks",
-            rate_per_month=Decimal("0.01"),
-            term_periods=4,
-            frequency="weekly",
-            created_by="chair",
-        )
+        add_product(s, v.group.id)
         m = open_meeting(s, v.group.id, CYCLE_START, "t", today=TODAY)
-        loan = apply_for_loan(
-            s,
-            v.group.id,
-            "M02",
-            "W4",
-            khr(50000),
-            purpose="Seeds",
-            recorded_by="t",
-            applied_on=CYCLE_START,
-        )
-        approve_loan(s, loan.id, "chair", on=CYCLE_START)
+        loan = approved_loan(s, v.group.id, "M02", 50000)
         lend_at_meeting(s, m.id, loan.id, source="bank")
 
     with pytest.raises(
@@ -258,31 +226,10 @@ def test_instalments_skip_a_meeting_called_off_in_advance(book):
     assert [i.due_on for i in statement(book, loan.id, CYCLE_START).instalments][1] == JAN_19
 
     def lend(s):
-        create_product(
-            s,
-            v.group.id,
-            "W4",
-            "Four weeks",
-            rate_per_month=Decimal("0.01"),
-            term_periods=4,
-            frequency="weekly",
-            created_by="chair",
-        )
-        from ledger.meetings import close_meeting, set_line
-
+        add_product(s, v.group.id)
         m = open_meeting(s, v.group.id, CYCLE_START, "t", today=TODAY)
         set_line(s, m.id, "M01", savings=khr(60000))
-        loan = apply_for_loan(
-            s,
-            v.group.id,
-            "M02",
-            "W4",
-            khr(50000),
-            purpose="Seeds",
-            recorded_by="t",
-            applied_on=CYCLE_START,
-        )
-        approve_loan(s, loan.id, "chair", on=CYCLE_START)
+        loan = approved_loan(s, v.group.id, "M02", 50000)
         lend_at_meeting(s, m.id, loan.id)
         close_meeting(s, m.id, khr(10000), "t")
         return loan

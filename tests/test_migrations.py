@@ -76,3 +76,32 @@ def test_a_book_made_by_the_first_version_upgrades_with_its_data(blank_url):
             assert verify_book(s).ok
     finally:
         book.close()
+
+
+def test_a_group_made_before_loans_gets_the_accounts_loans_need(blank_url):
+    from ledger.chart import GroupAccounts
+    from ledger.errors import UnknownAccount
+    from tests.savings_helpers import make_vsla
+
+    book = Book(blank_url)
+    try:
+        migrate.upgrade(book)
+        group = make_vsla(book).group
+        migrate.downgrade(book, "0006")  # as a book of that version had it: no such accounts
+        with book.read() as s, pytest.raises(UnknownAccount):
+            GroupAccounts(s, group.id).get("penalty_income")
+        migrate.upgrade(book)
+        with book.read() as s:
+            accounts = GroupAccounts(s, group.id)
+            names = [
+                accounts.get(r).name
+                for r in ("penalty_income", "recoveries", "loan_losses", "interest_expense")
+            ]
+        assert names == [
+            "Income:Late penalties",
+            "Income:Recoveries of written-off loans",
+            "Expenses:Loans written off",
+            "Expenses:Interest on borrowings",
+        ]
+    finally:
+        book.close()

@@ -11,6 +11,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -36,10 +37,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", cmd_summary)
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the try
+        return code
     except LedgerError as exc:
         print(f"sansam: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away (``sansam loan show 3 | head``): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("sansam: stopped; nothing of the unfinished command was saved.", file=sys.stderr)
         return EXIT_ERROR
@@ -173,7 +180,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
             print(f"{g.code:<16} {g.name[:30]:<30} {g.entries:>9,} {g.accounts:>9,}  {last}")
     print(
         "\nCommands: sansam group list|show | sansam member list|show|import | "
-        "sansam meeting import|list|show | sansam balances | sansam verify | sansam --help"
+        "sansam meeting import|list|show|open|close | sansam loan list|show | "
+        "sansam portfolio | sansam balances | sansam verify | sansam --help"
     )
     return EXIT_OK
 

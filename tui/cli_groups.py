@@ -385,11 +385,15 @@ def cmd_meeting_import(
 
 
 def cmd_meeting_open(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+    def work(session):  # type: ignore[no-untyped-def]
+        group = find_group(session, args.group)
+        return group.currency, open_meeting(session, group.id, args.date, author())
+
     with open_book(args) as book:
-        m = book.write(lambda s: open_meeting(s, find_group(s, args.group).id, args.date, author()))
+        currency, m = book.write(work)
     print(
         f"Opened meeting #{m.number} of {m.meeting_date.isoformat()}; the cash box opens with "
-        f"{format_minor(m.opening_cash, find_currency(book, args.group))}."
+        f"{format_minor(m.opening_cash, currency)}."
     )
     return 0
 
@@ -430,11 +434,6 @@ def cmd_meeting_cancel(
         "(schedules already made stay as they are)."
     )
     return 0
-
-
-def find_currency(book: Any, code: str) -> str:
-    with book.read() as session:
-        return find_group(session, code).currency
 
 
 def cmd_meeting_list(

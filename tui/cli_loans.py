@@ -296,7 +296,7 @@ def cmd_loan_approve(args: argparse.Namespace, open_book: Opener, author: Author
         loan = book.write(
             lambda s: approve_loan(
                 s,
-                find_loan(s, find_group(s, args.group).id, args.number).id,
+                _loan_id(s, args),
                 args.by or author(),
                 on=args.on or dt.date.today(),
             )
@@ -307,13 +307,14 @@ def cmd_loan_approve(args: argparse.Namespace, open_book: Opener, author: Author
 
 def cmd_loan_reject(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
     with open_book(args) as book:
-        loan = book.write(
-            lambda s: reject_loan(
-                s, find_loan(s, find_group(s, args.group).id, args.number).id, args.by or author()
-            )
-        )
+        loan = book.write(lambda s: reject_loan(s, _loan_id(s, args), args.by or author()))
     print(f"Loan #{loan.number} rejected.")
     return 0
+
+
+def _loan_id(session, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    """The loan the command names: number ``args.number`` of group ``args.group``."""
+    return find_loan(session, find_group(session, args.group).id, args.number).id
 
 
 def _meeting_on(session, group_id: int, day: dt.date, author: Author) -> int:  # type: ignore[no-untyped-def]
@@ -365,7 +366,7 @@ def cmd_loan_reschedule(args: argparse.Namespace, open_book: Opener, author: Aut
         st = book.write(
             lambda s: reschedule_loan(
                 s,
-                find_loan(s, find_group(s, args.group).id, args.number).id,
+                _loan_id(s, args),
                 on=args.on,
                 term_periods=args.instalments,
                 decided_by=args.by or author(),
@@ -385,7 +386,7 @@ def cmd_loan_write_off(args: argparse.Namespace, open_book: Opener, author: Auth
         st = book.write(
             lambda s: write_off_loan(
                 s,
-                find_loan(s, find_group(s, args.group).id, args.number).id,
+                _loan_id(s, args),
                 on=args.on,
                 decided_by=args.by or author(),
                 reason=args.reason,
