@@ -44,6 +44,17 @@ GROUP_ACCOUNTS = (
     Template("cash_over_short", "Expenses:Cash over and short", False),
     Template("loan_losses", "Expenses:Loans written off", False),
     Template("interest_expense", "Expenses:Interest on borrowings", False),
+    # Rice is its own commodity: stock, capital, interest and losses all in kg. Rice
+    # bought or sold for money passes through the trading account, which has one side in
+    # rice and one in the group's currency, so every entry balances in each commodity.
+    Template("rice_capital", "Equity:Rice capital", False, "RICE"),
+    Template("rice_interest", "Income:Rice interest", False, "RICE"),
+    Template("rice_losses_pests", "Expenses:Rice losses:Pests", False, "RICE"),
+    Template("rice_losses_damp", "Expenses:Rice losses:Damp", False, "RICE"),
+    Template("rice_losses_theft", "Expenses:Rice losses:Theft", False, "RICE"),
+    Template("rice_losses_other", "Expenses:Rice losses:Other", False, "RICE"),
+    Template("rice_trading", "Equity:Trading:Rice", False, "RICE"),
+    Template("rice_trading_money", "Equity:Trading:Rice", False),
 )
 
 # {code} is the member's code. Savings and share money held are owed to the member;

@@ -719,3 +719,272 @@ class GroupBorrowingPayment(Base):
             name="amounts_valid",
         ),
     )
+
+
+class RiceProduct(Base):
+    """A kind of rice loan a rice bank offers: its interest in kg per loan and its term.
+
+    Interest is a share of the quantity lent, for the whole loan (100 kg at 20 % owes
+    120 kg), in parts per million. ``cash_repayment`` says whether the group lets members
+    repay in cash at a recorded price.
+    """
+
+    __tablename__ = "rice_products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    interest_ppm: Mapped[int] = mapped_column(Integer)
+    term_days: Mapped[int] = mapped_column(Integer)
+    cash_repayment: Mapped[bool] = mapped_column(Boolean, server_default=sa_false())
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "code"),
+        UniqueConstraint("id", "group_id"),
+        CheckConstraint("interest_ppm BETWEEN 0 AND 1000000", name="interest_range"),
+        CheckConstraint("term_days BETWEEN 1 AND 730", name="term_range"),
+    )
+
+
+class RiceLoan(Base):
+    """Rice lent to a member, in grams, owed back with interest by ``due_on``. Append-only:
+    its state on any day follows from its repayments."""
+
+    __tablename__ = "rice_loans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    number: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    interest: Mapped[int] = mapped_column(BigInteger)
+    lent_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    purpose: Mapped[str] = mapped_column(String(500))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    entry_seq: Mapped[int] = mapped_column(BigInteger)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    approved_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "number"),
+        UniqueConstraint("id", "group_id"),
+        ForeignKeyConstraint(
+            ["member_id", "group_id"],
+            ["members.id", "members.group_id"],
+            name="fk_rice_loans_member_members",
+        ),
+        ForeignKeyConstraint(
+            ["product_id", "group_id"],
+            ["rice_products.id", "rice_products.group_id"],
+            name="fk_rice_loans_product_rice_products",
+        ),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("interest >= 0", name="interest_not_negative"),
+        CheckConstraint("due_on > lent_on", name="due_after_lent"),
+        CheckConstraint("approved_by <> recorded_by", name="maker_is_not_checker"),
+    )
+
+
+class RiceRepayment(Base):
+    """A repayment of a rice loan, split interest first, in grams. Paid in cash, it
+    records the money received too (the price is the one the group set that day)."""
+
+    __tablename__ = "rice_repayments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    loan_id: Mapped[int] = mapped_column(Integer)
+    repaid_on: Mapped[dt.date] = mapped_column(Date)
+    interest: Mapped[int] = mapped_column(BigInteger)
+    principal: Mapped[int] = mapped_column(BigInteger)
+    cash_amount: Mapped[int | None] = mapped_column(BigInteger)
+    entry_seq: Mapped[int] = mapped_column(BigInteger)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["loan_id", "group_id"],
+            ["rice_loans.id", "rice_loans.group_id"],
+            name="fk_rice_repayments_loan_rice_loans",
+        ),
+        CheckConstraint(
+            "interest >= 0 AND principal >= 0 AND interest + principal > 0",
+            name="amounts_valid",
+        ),
+        CheckConstraint("cash_amount IS NULL OR cash_amount > 0", name="cash_positive"),
+        Index("ix_rice_repayments_loan", "loan_id", "repaid_on"),
+    )
+
+
+class RiceEvent(Base):
+    """Rice coming in or going out other than by loans: opening stock, a member's
+    contribution, a physical count (``quantity`` is what was counted, ``expected`` what
+    the books held), a purchase or a sale (``cash_amount`` paid or received)."""
+
+    __tablename__ = "rice_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(Integer)
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    expected: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(String(500), server_default="")
+    cash_amount: Mapped[int | None] = mapped_column(BigInteger)
+    counterparty: Mapped[str | None] = mapped_column(String(200))
+    entry_seq: Mapped[int | None] = mapped_column(BigInteger)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["member_id", "group_id"],
+            ["members.id", "members.group_id"],
+            name="fk_rice_events_member_members",
+        ),
+        CheckConstraint(
+            "kind IN ('opening', 'contribution', 'count', 'purchase', 'sale')", name="kind_known"
+        ),
+        CheckConstraint(
+            "(kind = 'count') = (expected IS NOT NULL) AND quantity >= 0 "
+            "AND (kind = 'count' OR quantity > 0)",
+            name="quantity_valid",
+        ),
+        CheckConstraint(
+            "reason IS NULL OR reason IN ('pests', 'damp', 'theft', 'other')",
+            name="reason_known",
+        ),
+        CheckConstraint(
+            "(kind IN ('purchase', 'sale')) = (cash_amount IS NOT NULL AND cash_amount > 0)",
+            name="trade_has_price",
+        ),
+        CheckConstraint(
+            "(kind = 'contribution') = (member_id IS NOT NULL)", name="contribution_has_member"
+        ),
+        Index("ix_rice_events_group", "group_id", "event_date"),
+    )
+
+
+class Shareout(Base):
+    """The end-of-cycle share-out as posted: at most one per cycle (a unique key).
+
+    pool = distributed + deducted + leftover, exactly; the leftover stays with the group
+    as capital for the next cycle.
+    """
+
+    __tablename__ = "shareouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    cycle_id: Mapped[int] = mapped_column(Integer, unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    shared_on: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(16))
+    deduct_loans: Mapped[bool] = mapped_column(Boolean)
+    cash_unit: Mapped[int] = mapped_column(BigInteger)
+    pool: Mapped[int] = mapped_column(BigInteger)
+    distributed: Mapped[int] = mapped_column(BigInteger)
+    deducted: Mapped[int] = mapped_column(BigInteger)
+    leftover: Mapped[int] = mapped_column(BigInteger)
+    value_per_share: Mapped[str | None] = mapped_column(String(40))
+    posted_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("id", "group_id"),
+        ForeignKeyConstraint(
+            ["cycle_id", "group_id"],
+            ["cycles.id", "cycles.group_id"],
+            name="fk_shareouts_cycle_cycles",
+        ),
+        CheckConstraint("method IN ('shares', 'savings_time')", name="method_known"),
+        CheckConstraint("cash_unit >= 1", name="cash_unit_positive"),
+        CheckConstraint(
+            "leftover >= 0 AND distributed >= 0 AND deducted >= 0 "
+            "AND distributed + deducted + leftover = pool",
+            name="sums_exact",
+        ),
+    )
+
+
+class ShareoutPayout(Base):
+    """One member's line of the share-out: what she held, what it earned, what settled
+    her loans and the cash she was paid (held + earned = deducted + payout)."""
+
+    __tablename__ = "shareout_payouts"
+
+    shareout_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    shares: Mapped[int | None] = mapped_column(Integer)
+    held: Mapped[int] = mapped_column(BigInteger)
+    earned: Mapped[int] = mapped_column(BigInteger)
+    deducted: Mapped[int] = mapped_column(BigInteger)
+    payout: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["shareout_id", "group_id"],
+            ["shareouts.id", "shareouts.group_id"],
+            name="fk_shareout_payouts_shareout_shareouts",
+        ),
+        ForeignKeyConstraint(
+            ["member_id", "group_id"],
+            ["members.id", "members.group_id"],
+            name="fk_shareout_payouts_member_members",
+        ),
+        CheckConstraint(
+            "held >= 0 AND deducted >= 0 AND payout >= 0 AND held + earned = deducted + payout",
+            name="sums_exact",
+        ),
+    )
+
+
+class ShareoutDeduction(Base):
+    """A loan settled from its borrower's share-out payout, split as posted."""
+
+    __tablename__ = "shareout_deductions"
+
+    shareout_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    principal: Mapped[int] = mapped_column(BigInteger)
+    interest: Mapped[int] = mapped_column(BigInteger)
+    penalty: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["shareout_id", "group_id"],
+            ["shareouts.id", "shareouts.group_id"],
+            name="fk_shareout_deductions_shareout_shareouts",
+        ),
+        ForeignKeyConstraint(
+            ["loan_id", "group_id"],
+            ["loans.id", "loans.group_id"],
+            name="fk_shareout_deductions_loan_loans",
+        ),
+        CheckConstraint(
+            "principal >= 0 AND interest >= 0 AND penalty >= 0", name="amounts_not_negative"
+        ),
+    )
+
+
+class PeriodCloseBalance(Base):
+    """An account's balance on the last day of a closed period, kept with the close."""
+
+    __tablename__ = "period_close_balances"
+
+    close_id: Mapped[int] = mapped_column(ForeignKey("period_closes.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    commodity: Mapped[str] = mapped_column(String(8))
+    balance: Mapped[int] = mapped_column(BigInteger)

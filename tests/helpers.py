@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
 
 from ledger.accounts import AccountRecord, open_account
 from ledger.db import Book
@@ -12,6 +16,7 @@ from ledger.groups import GroupRecord, create_group
 from ledger.money import money
 from ledger.posting import EntryRequest, Line, PostedEntry, post_entry
 
+T = TypeVar("T")
 DAY = dt.date(2026, 3, 2)
 _keys = itertools.count(1)
 
@@ -70,3 +75,9 @@ def transfer(
 
 def post(book: Book, request: EntryRequest) -> PostedEntry:
     return book.write(lambda session: post_entry(session, request))
+
+
+def read(book: Book, question: Callable[[Session], T]) -> T:
+    """Ask one question of the book in a read-only session."""
+    with book.read() as session:
+        return question(session)

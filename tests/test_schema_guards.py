@@ -16,6 +16,7 @@ MIGRATIONS = [
     "0004_loans",
     "0005_loan_lifecycle",
     "0006_group_borrowings",
+    "0008_rice_shareout_periods",
 ]
 
 
