@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ledger.errors import InvalidEntry, MeetingError
 from ledger.models import Cycle, Group
 from ledger.money import to_minor
+from ledger.periods import closed_through
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,11 @@ def open_cycle(
     currency = session.execute(select(Group.currency).where(Group.id == group_id)).scalar_one()
     if current_cycle(session, group_id, required=False) is not None:
         raise MeetingError("This group already has an open cycle; close it (share-out) first.")
+    closed = closed_through(session, group_id)
+    if closed is not None and starts_on <= closed:
+        raise MeetingError(
+            f"The books are closed up to {closed.isoformat()}; the new cycle starts after that."
+        )
     if ends_on is not None and ends_on <= starts_on:
         raise InvalidEntry("A cycle must end after it starts.")
     if not 1 <= max_shares_per_meeting <= 100:

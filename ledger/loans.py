@@ -46,6 +46,8 @@ from ledger.models import (
     MeetingItem,
     MeetingRepayment,
     Member,
+    Shareout,
+    ShareoutDeduction,
     new_uuid,
 )
 from ledger.money import format_minor, from_minor, to_minor
@@ -520,7 +522,8 @@ class _LoanData:
 
 
 def _load(session: Session, loans: list[Loan]) -> dict[int, _LoanData]:
-    """Schedules, reschedules and closed-meeting payments of many loans, in three queries."""
+    """Schedules, reschedules, closed-meeting payments and share-out settlements of many
+    loans, in four queries."""
     ids = [loan.id for loan in loans]
     data = {i: _LoanData({}, [], 0, []) for i in ids}
     for chunk in _chunks(ids):
@@ -554,6 +557,20 @@ def _load(session: Session, loans: list[Loan]) -> dict[int, _LoanData]:
             .order_by(Meeting.meeting_date)
         ):
             data[loan_id].payments.append(Payment(day, penalty or 0, interest or 0, principal or 0))
+        # A loan settled from its borrower's share-out payout.
+        for loan_id, day, penalty, interest, principal in session.execute(
+            select(
+                ShareoutDeduction.loan_id,
+                Shareout.shared_on,
+                ShareoutDeduction.penalty,
+                ShareoutDeduction.interest,
+                ShareoutDeduction.principal,
+            )
+            .join(Shareout, Shareout.id == ShareoutDeduction.shareout_id)
+            .where(ShareoutDeduction.loan_id.in_(chunk))
+        ):
+            data[loan_id].payments.append(Payment(day, penalty, interest, principal))
+            data[loan_id].payments.sort(key=lambda p: p.paid_on)
     return data
 
 
