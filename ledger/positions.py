@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
-from ledger.chart import GroupAccounts
 from ledger.cycles import current_cycle
 from ledger.groups import GroupRecord, get_group
 from ledger.members import MemberRecord, get_member, list_members
 from ledger.models import Account, Meeting, MeetingLine
-from ledger.queries import account_history
 
 _FREQUENCY_DAYS = {"weekly": 7, "fortnightly": 14, "monthly": 30}
 
@@ -157,35 +155,3 @@ def group_position(session: Session, group_id: int, *, on: dt.date | None = None
         next_meeting=last + dt.timedelta(days=step) if last else None,
         borrowings_outstanding=held.get("borrowing", 0),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class CashBookRow:
-    entry_date: dt.date
-    seq: int
-    memo: str
-    cash_in: int
-    cash_out: int
-    balance: int
-
-
-def cash_book(
-    session: Session, group_id: int, start: dt.date | None = None, end: dt.date | None = None
-) -> list[CashBookRow]:
-    """Every movement of the cash box in the period, with the running balance."""
-    cash = GroupAccounts(session, group_id).get("cash_box").id
-    rows = []
-    for h in account_history(session, cash):
-        if (start and h.entry_date < start) or (end and h.entry_date > end):
-            continue
-        rows.append(
-            CashBookRow(
-                h.entry_date,
-                h.seq,
-                h.memo,
-                max(h.amount_minor, 0),
-                max(-h.amount_minor, 0),
-                h.running_minor,
-            )
-        )
-    return rows

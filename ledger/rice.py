@@ -419,6 +419,8 @@ def repay_rice(
     if on < loan.lent_on:
         raise RiceError(f"Rice loan #{number} was lent on {loan.lent_on.isoformat()}.")
     before = rice_loan_statement(session, loan.id, on=on)
+    if before.standing.owed == 0:
+        raise RiceError(f"Rice loan #{number} is repaid in full; nothing is owed on it.")
     if grams > before.standing.owed:
         raise RiceError(
             f"Rice loan #{number} is settled by {kg(before.standing.owed)}; "

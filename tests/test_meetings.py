@@ -271,7 +271,8 @@ def test_an_overdrawn_sheet_is_refused_before_anything_is_posted(book):
 
 
 def test_member_and_group_positions_and_the_cash_book(book):
-    from ledger.positions import cash_book, group_position, member_position
+    from ledger.positions import group_position, member_position
+    from ledger.statements import cash_book
 
     v = make_vsla(book)
     m1 = open_(book, v.group.id, CYCLE_START)
@@ -310,9 +311,9 @@ def test_member_and_group_positions_and_the_cash_book(book):
         )
         assert (g.members, g.women, g.meetings_held) == (3, 2, 1)
         assert g.next_meeting == CYCLE_START + WEEK
-        book_rows = cash_book(s, v.group.id)
-        assert [r.cash_in for r in book_rows] == [15500, 1000]
-        assert book_rows[-1].balance == 16500
+        cash = cash_book(s, v.group.id, CYCLE_START, CYCLE_START)
+        assert [r.cash_in for r in cash.lines] == [15500, 1000]
+        assert cash.lines[-1].balance == cash.closing == 16500
 
 
 def test_bank_deposit_and_withdrawal_at_one_meeting(book):

@@ -26,7 +26,7 @@ from ledger.money import decimal_text, format_minor
 from ledger.queries import trial_balance
 from ledger.summary import book_summary
 from ledger.verify import verify_book
-from tui import cli_groups, cli_loans
+from tui import cli_closing, cli_groups, cli_loans, cli_rice
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_ERROR = 0, 1, 2
 log = logging.getLogger("sansam")
@@ -114,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=cmd_verify)
     cli_groups.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
     cli_loans.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
+    cli_rice.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
+    cli_closing.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
     return parser
 
 

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ledger.errors import InvalidEntry, LedgerError
@@ -28,6 +29,17 @@ def amount_arg(text: str, currency: str, label: str) -> int:
         return parse_amount(text, currency)
     except LedgerError as exc:
         raise InvalidEntry(f"{label}: {exc}") from None
+
+
+def percent_arg(text: str, label: str) -> Decimal:
+    """A percentage typed as "1.5" or "1.5%", as a fraction (0.015)."""
+    try:
+        value = Decimal(text.strip().rstrip("%").strip())
+    except InvalidOperation:
+        raise InvalidEntry(f"{label}: {text!r} is not a percentage such as 1.5.") from None
+    if not value.is_finite() or value < 0:
+        raise InvalidEntry(f"{label}: {text!r} is not a percentage such as 1.5.")
+    return value / 100
 
 
 def print_json(data: object) -> None:

@@ -1,6 +1,6 @@
 """Command-line commands for groups, members, opening balances and meetings.
 
-``sansam group create|list|show``, ``sansam member list|show|import``,
+``sansam group create|list|show``, ``sansam cycle open``, ``sansam member list|show|import``,
 ``sansam opening import|loans`` and ``sansam meeting import|list|show|open|close|cancel``.
 Each is a thin layer: parse the words, call the ledger's services in one unit of work,
 print the records.
@@ -18,9 +18,17 @@ from typing import Any
 from sqlalchemy import select
 
 from ledger.cancellations import cancel_meeting_day
-from ledger.cycles import current_cycle, open_cycle
+from ledger.cycles import CycleRecord, current_cycle, open_cycle
 from ledger.errors import InvalidEntry
-from ledger.groups import DAYS, FREQUENCIES, KINDS, create_group, find_group, list_groups
+from ledger.groups import (
+    DAYS,
+    FREQUENCIES,
+    KINDS,
+    GroupRecord,
+    create_group,
+    find_group,
+    list_groups,
+)
 from ledger.locations import SOURCE, location_from_codes, resolve_location
 from ledger.meetings import (
     AMOUNT_FIELDS,
@@ -58,8 +66,15 @@ def register(
     group = commands.add_parser("group", help="register, list and show groups")
     group_cmds = group.add_subparsers(title="group commands", metavar="COMMAND")
     group_cmds.required = True
+    rules = argparse.ArgumentParser(add_help=False)
+    rules.add_argument("--share-price", metavar="AMOUNT", help="VSLA share price")
+    rules.add_argument("--max-shares", type=int, default=5, help="shares per meeting at most")
+    rules.add_argument("--compulsory-savings", metavar="AMOUNT")
+    rules.add_argument("--social-fund", metavar="AMOUNT", help="contribution per meeting")
+    rules.add_argument("--fine-late", metavar="AMOUNT")
+    rules.add_argument("--fine-absent", metavar="AMOUNT")
     create = group_cmds.add_parser(
-        "create", parents=[db], help="register a group with its first savings cycle"
+        "create", parents=[db, rules], help="register a group with its first savings cycle"
     )
     create.add_argument("code")
     create.add_argument("--name", required=True)
@@ -72,18 +87,21 @@ def register(
     create.add_argument("--commune", required=True)
     create.add_argument("--village")
     create.add_argument("--cycle-start", type=date_arg, required=True, metavar="YYYY-MM-DD")
-    create.add_argument("--share-price", metavar="AMOUNT", help="VSLA share price")
-    create.add_argument("--max-shares", type=int, default=5, help="shares per meeting at most")
-    create.add_argument("--compulsory-savings", metavar="AMOUNT")
-    create.add_argument("--social-fund", metavar="AMOUNT", help="contribution per meeting")
-    create.add_argument("--fine-late", metavar="AMOUNT")
-    create.add_argument("--fine-absent", metavar="AMOUNT")
     create.set_defaults(handler=handler(cmd_group_create))
     listing = group_cmds.add_parser("list", parents=[db, as_json], help="list the groups")
     listing.set_defaults(handler=handler(cmd_group_list))
     show = group_cmds.add_parser("show", parents=[db, as_json], help="a group's position")
     show.add_argument("code")
     show.set_defaults(handler=handler(cmd_group_show))
+
+    cycle = commands.add_parser("cycle", help="savings cycles")
+    cycle_cmds = cycle.add_subparsers(title="cycle commands", metavar="COMMAND")
+    cycle_cmds.required = True
+    copen = cycle_cmds.add_parser(
+        "open", parents=[db, group_opt, rules], help="open the next cycle after a share-out"
+    )
+    copen.add_argument("--start", type=date_arg, required=True, metavar="YYYY-MM-DD")
+    copen.set_defaults(handler=handler(cmd_cycle_open))
 
     member = commands.add_parser("member", help="list, show and import members")
     member_cmds = member.add_subparsers(title="member commands", metavar="COMMAND")
@@ -173,27 +191,49 @@ def cmd_group_create(args: argparse.Namespace, open_book: Opener, author: Callab
             location=location,
         )
 
-        def amount(text: str | None):  # type: ignore[no-untyped-def]
-            return from_minor(parse_amount(text, args.currency), args.currency) if text else None
-
-        cycle = open_cycle(
-            session,
-            group.id,
-            args.cycle_start,
-            share_price=amount(args.share_price),
-            max_shares_per_meeting=args.max_shares,
-            compulsory_savings=amount(args.compulsory_savings),
-            social_fund_contribution=amount(args.social_fund),
-            fine_late=amount(args.fine_late),
-            fine_absent=amount(args.fine_absent),
-        )
-        return group, cycle
+        return group, _open_cycle(session, group, args, args.cycle_start)
 
     with open_book(args) as book:
         group, cycle = book.write(work)
-    price = format_minor(cycle.share_price, group.currency) if cycle.share_price else "no shares"
     print(f"Registered {group.code} ({KINDS[group.kind]}) in {location.label()}.")
+    _print_cycle(group, cycle)
+    return 0
+
+
+def _open_cycle(
+    session: Any, group: GroupRecord, args: argparse.Namespace, start: dt.date
+) -> CycleRecord:
+    """Open a cycle with the rules given on the command line (the group's currency)."""
+
+    def amount(text: str | None):  # type: ignore[no-untyped-def]
+        return from_minor(parse_amount(text, group.currency), group.currency) if text else None
+
+    return open_cycle(
+        session,
+        group.id,
+        start,
+        share_price=amount(args.share_price),
+        max_shares_per_meeting=args.max_shares,
+        compulsory_savings=amount(args.compulsory_savings),
+        social_fund_contribution=amount(args.social_fund),
+        fine_late=amount(args.fine_late),
+        fine_absent=amount(args.fine_absent),
+    )
+
+
+def _print_cycle(group: GroupRecord, cycle: CycleRecord) -> None:
+    price = format_minor(cycle.share_price, group.currency) if cycle.share_price else "no shares"
     print(f"Cycle {cycle.number} starts {cycle.starts_on.isoformat()}; share price: {price}.")
+
+
+def cmd_cycle_open(args: argparse.Namespace, open_book: Opener, _author: Callable[[], str]) -> int:
+    def work(session):  # type: ignore[no-untyped-def]
+        group = find_group(session, args.group)
+        return group, _open_cycle(session, group, args, args.start)
+
+    with open_book(args) as book:
+        group, cycle = book.write(work)
+    _print_cycle(group, cycle)
     return 0
 
 

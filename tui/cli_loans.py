@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ledger.borrowings import FREQUENCIES as BORROWING_FREQUENCIES
@@ -26,7 +26,6 @@ from ledger.borrowings import (
     pay_borrowing,
     receive_borrowing,
 )
-from ledger.errors import InvalidEntry
 from ledger.groups import find_group
 from ledger.loan_events import reschedule_loan, write_off_loan
 from ledger.loan_products import FREQUENCIES, METHOD_LABELS, create_product, describe, list_products
@@ -47,7 +46,7 @@ from ledger.loans import (
 from ledger.meetings import find_meeting, open_meeting
 from ledger.money import decimal_text, format_minor, from_minor
 from ledger.portfolio import BUCKETS, LEVELS, PortfolioFigures, portfolio
-from tui.cli_common import Author, Opener, amount_arg, date_arg, print_json
+from tui.cli_common import Author, Opener, amount_arg, date_arg, percent_arg, print_json
 
 
 def register(
@@ -202,7 +201,7 @@ def cmd_product_create(args: argparse.Namespace, open_book: Opener, author: Auth
             args.code,
             args.name,
             method=args.method,
-            rate_per_month=_percent(args.rate, "--rate"),
+            rate_per_month=percent_arg(args.rate, "--rate"),
             term_periods=args.term,
             frequency=args.frequency,
             created_by=author(),
@@ -210,7 +209,7 @@ def cmd_product_create(args: argparse.Namespace, open_book: Opener, author: Auth
             grace_periods=args.grace,
             late_penalty=money(args.late_penalty, "--late-penalty"),
             max_amount=money(args.max_amount, "--max-amount"),
-            cap_per_year=_percent(args.cap, "--cap"),
+            cap_per_year=percent_arg(args.cap, "--cap"),
             override_reason=args.override_reason,
             allocation_order=args.order,
         )
@@ -249,16 +248,6 @@ def cmd_product_list(args: argparse.Namespace, open_book: Opener, _author: Autho
     for p in products:
         print(describe(p, group.currency))
     return 0
-
-
-def _percent(text: str, label: str) -> Decimal:
-    try:
-        value = Decimal(text.strip().rstrip("%").strip())
-    except InvalidOperation:
-        raise InvalidEntry(f"{label}: {text!r} is not a percentage such as 1.5.") from None
-    if not value.is_finite() or value < 0:
-        raise InvalidEntry(f"{label}: {text!r} is not a percentage such as 1.5.")
-    return value / 100
 
 
 # --- a loan's life -------------------------------------------------------------------------
@@ -542,7 +531,7 @@ def cmd_borrowing_receive(args: argparse.Namespace, open_book: Opener, author: A
             received_on=args.on,
             purpose=args.purpose,
             recorded_by=author(),
-            rate_per_month=_percent(args.rate, "--rate"),
+            rate_per_month=percent_arg(args.rate, "--rate"),
             term_periods=args.term,
             frequency=args.frequency,
             method=args.method,

@@ -383,8 +383,7 @@ def downgrade() -> None:
     roles = ", ".join(f"'{role}'" for role, *_ in ACCOUNTS)
     op.get_bind().execute(
         sa.text(
-            "DELETE FROM accounts WHERE last_seq = 0 AND member_id IS NULL "
-            f"AND role IN ({roles})"
+            f"DELETE FROM accounts WHERE last_seq = 0 AND member_id IS NULL AND role IN ({roles})"
         )
     )
 
@@ -392,5 +391,8 @@ def downgrade() -> None:
 APPEND_ONLY = [
     (table, f"trg_{table}_no_{action}") for table in TABLES for action in ("update", "delete")
 ]
-SQLITE_TRIGGERS = APPEND_ONLY + [("cycles", "trg_cycles_closed_no_update"), ("cycles", "trg_cycles_closed_no_delete")]
+SQLITE_TRIGGERS = APPEND_ONLY + [
+    ("cycles", "trg_cycles_closed_no_update"),
+    ("cycles", "trg_cycles_closed_no_delete"),
+]
 POSTGRESQL_TRIGGERS = SQLITE_TRIGGERS
