@@ -47,9 +47,17 @@ from ledger.loans import (
 )
 from ledger.locations import resolve_location
 from ledger.meetings import add_item, close_meeting, open_meeting, set_line
-from ledger.members import add_member
+from ledger.members import add_member, list_members
 from ledger.money import money
 from ledger.queries import chain_head
+from ledger.rice import (
+    count_stock,
+    create_rice_product,
+    lend_rice,
+    receive_rice,
+    repay_rice,
+    rice_position,
+)
 
 DEMO_SEED = 1707  # Siem Reap province (17), Puok district (07)
 PROVINCE = "Siem Reap"
@@ -132,6 +140,7 @@ class _Plan:
     grant: _Event | None = None
     counts: tuple[_Event, ...] = ()  # amount: counted minus expected, memo: the comment
     bank_above: int | None = None  # deposit at the bank when the box holds more than this
+    rice_bank: bool = False  # keeps a rice bank: stock, a lean-season lending, a count
 
 
 @dataclass(slots=True)
@@ -267,6 +276,7 @@ BAKONG = _Plan(
     payout_amounts=(50_000, 80_000, 100_000),
     grant=_Event(0.35, "Matching grant from the partner NGO", 400_000),
     bank_above=600_000,
+    rice_bank=True,
 )
 GROUPS: tuple[_Plan, ...] = (PUOK, ANGKOR_CHUM, BAKONG)
 
@@ -404,7 +414,79 @@ class _GroupYear:
             self._add(person, start)
         for index, day in enumerate(self.days):
             self._meeting(index, day)
+        if plan.rice_bank:
+            self._rice_season()
         return self.group, self.added, len(self.days)
+
+    def _rice_season(self) -> None:
+        """The rice bank's year: 2 t of paddy from the NGO, lent in the lean season at
+        20 % (seed at 30 %), repaid in kind after the harvest (one member only in part,
+        one not at all, so both show as overdue), and a count that finds rats' damage."""
+        gid, day = self.group.id, self.days
+        after = [d + dt.timedelta(days=1) for d in day]  # rice moves the day after meeting
+        kwargs = {"recorded_by": self.treasurer, "today": self.today}
+        receive_rice(
+            self.session,
+            gid,
+            money(2000, "RICE"),
+            on=after[0],
+            note="From the partner NGO",
+            **kwargs,
+        )
+        for code, name, rate, days in (
+            ("CONS", "Consumption paddy", "0.20", 180),
+            ("SEED", "Seed paddy", "0.30", 150),
+        ):
+            create_rice_product(
+                self.session,
+                gid,
+                code,
+                name,
+                interest=Decimal(rate),
+                term_days=days,
+                cash_repayment=code == "CONS",
+                created_by=self.chair,
+            )
+        lend_on = after[self._at(0.3)]
+        borrowers = [m for m in list_members(self.session, gid, on=lend_on)][:8]
+        loans = []
+        for k, member in enumerate(borrowers):
+            product = "SEED" if k % 3 == 2 else "CONS"
+            kg = self.rng.choice((60, 80, 100, 120, 150))
+            purpose = "Seed for the wet season" if product == "SEED" else "Food before the harvest"
+            loans.append(
+                lend_rice(
+                    self.session,
+                    gid,
+                    member.code,
+                    product,
+                    money(kg, "RICE"),
+                    on=lend_on,
+                    approved_by=self.chair,
+                    purpose=purpose,
+                    **kwargs,
+                )
+            )
+        repay_on = after[self._at(0.85)]
+        for k, loan in enumerate(loans):
+            if k == len(loans) - 1:
+                continue  # this one has not repaid anything yet
+            owed = loan.standing.quantity + loan.standing.interest
+            grams = owed // 2 if k == len(loans) - 2 else owed
+            repay_rice(
+                self.session, gid, loan.number, money(grams, "RICE") / 1000, on=repay_on, **kwargs
+            )
+        count_on = after[self._at(0.9)]
+        stock = rice_position(self.session, gid, on=count_on).stock
+        count_stock(
+            self.session,
+            gid,
+            money(stock - 25_500, "RICE") / 1000,
+            on=count_on,
+            reason="pests",
+            note="Rats got into two sacks",
+            **kwargs,
+        )
 
     def _add(self, person: _Person, joined_on: dt.date) -> None:
         village = resolve_location(PROVINCE, self.plan.district, self.plan.commune, person.village)

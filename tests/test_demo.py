@@ -24,6 +24,7 @@ from ledger.members import list_members
 from ledger.models import Loan, Meeting, MeetingItem, MeetingLine
 from ledger.portfolio import portfolio
 from ledger.queries import trial_balance
+from ledger.rice import rice_position
 from ledger.verify import verify_book
 
 TODAY = dt.date(2026, 11, 22)  # a Sunday
@@ -127,6 +128,19 @@ def _the_story_of_the_year(book: Book, weeks: int) -> None:
         bk = GroupAccounts(s, bakong.id)
         assert balance_of(s, bk.get("grants").id) == -400_000
         assert balance_of(s, bk.get("bank").id) > 0
+
+        # The self-help group keeps a rice bank: 2 t from the NGO, lent in the lean season,
+        # mostly repaid with interest after the harvest; rats took 25.5 kg.
+        rice = rice_position(s, bakong.id, on=TODAY)
+        assert rice.capital == 2_000_000 and rice.losses["pests"] == 25_500
+        assert rice.interest_earned > 0 and len(rice.loans) == 8
+        assert {x.standing.state for x in rice.loans} >= {"repaid"}
+        assert any(x.standing.owed for x in rice.loans)
+        if weeks == 52:
+            assert len(rice.overdue) == 2
+        assert rice.stock + rice.principal_outstanding + 25_500 == (
+            rice.capital + rice.interest_earned
+        )
 
         # VSLA shares are whole shares; some members hold money toward their next share.
         for group, price in ((puok, 5_000), (achm, 10_000)):
