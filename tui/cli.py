@@ -183,7 +183,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     print(
         "\nCommands: sansam group list|show | sansam member list|show|import | "
         "sansam meeting import|list|show|open|close | sansam loan list|show | "
-        "sansam portfolio | sansam balances | sansam verify | sansam --help"
+        "sansam portfolio | sansam rice show | sansam shareout preview | sansam period close | "
+        "sansam balances | sansam verify | sansam --help"
     )
     return EXIT_OK
 

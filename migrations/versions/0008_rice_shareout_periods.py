@@ -391,7 +391,8 @@ def downgrade() -> None:
 APPEND_ONLY = [
     (table, f"trg_{table}_no_{action}") for table in TABLES for action in ("update", "delete")
 ]
-SQLITE_TRIGGERS = APPEND_ONLY + [
+SQLITE_TRIGGERS = [
+    *APPEND_ONLY,
     ("cycles", "trg_cycles_closed_no_update"),
     ("cycles", "trg_cycles_closed_no_delete"),
 ]
