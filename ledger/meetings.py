@@ -51,6 +51,7 @@ from ledger.models import (
 )
 from ledger.money import format_minor, to_minor
 from ledger.posting import EntryRequest, Line, post_entries
+from ledger.rice import kg, rice_loans
 
 ItemKind = Literal[
     "grant",
@@ -871,6 +872,13 @@ def _check_leavers_owe_nothing(session: Session, meeting: Meeting, summary: Meet
                     f"{item.member_code} still owes {format_minor(left, st.currency)} on loan "
                     f"#{st.loan.number}. Put its repayment on this sheet (she can pay it from "
                     "what she is paid out), or the group writes it off, before she leaves."
+                )
+        for rice in rice_loans(session, meeting.group_id, on=meeting.meeting_date):
+            if rice.member_id == item.member_id and rice.standing.owed:
+                raise MeetingError(
+                    f"{item.member_code} still owes {kg(rice.standing.owed)} on rice loan "
+                    f"#{rice.number}; it is repaid (in rice, or in cash where the group allows "
+                    "it) before she leaves."
                 )
 
 

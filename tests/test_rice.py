@@ -330,3 +330,21 @@ def _fund_cash_box(book, v, amount: int) -> None:
         close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash), "treasurer")
 
     book.write(run)
+
+
+def test_a_member_who_owes_rice_cannot_leave_until_it_is_repaid(book):
+    from ledger.errors import MeetingError
+    from ledger.meetings import add_item, close_meeting, meeting_summary
+
+    v = make_rice_bank(book)
+    loan = lend(book, v, member="M03", on=CYCLE_START)
+
+    def leave(s):
+        m = open_meeting(s, v.group.id, LENT, "treasurer", today=TODAY)
+        add_item(s, m.id, "member_exit", member_code="M03")
+        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash), "treasurer")
+
+    with pytest.raises(MeetingError, match="owes 120 kg on rice loan #1"):
+        book.write(leave)
+    repay(book, v, loan.number, "120", on=LENT)
+    book.write(leave)
