@@ -50,14 +50,9 @@ from ledger.meetings import add_item, close_meeting, open_meeting, set_line
 from ledger.members import add_member, list_members
 from ledger.money import money
 from ledger.queries import chain_head
-from ledger.rice import (
-    count_stock,
-    create_rice_product,
-    lend_rice,
-    receive_rice,
-    repay_rice,
-    rice_position,
-)
+from ledger.rice import count_stock, receive_rice
+from ledger.rice_loans import create_rice_product, lend_rice, repay_rice
+from ledger.rice_position import rice_position
 
 DEMO_SEED = 1707  # Siem Reap province (17), Puok district (07)
 PROVINCE = "Siem Reap"

@@ -28,6 +28,7 @@ from ledger.groups import GroupRecord, check_code, create_group, find_group
 from ledger.models import Account, Group, JournalEntry, Posting
 from ledger.money import commodity, decimal_text, parse_amount
 from ledger.posting import EntryRequest, Line, post_entries
+from ledger.queries import POSTING_ENTRY
 
 HEADER = ("txn_id", "date", "group", "description", "account", "commodity", "amount")
 BATCH = 2_000  # entries per call to the write path
@@ -227,10 +228,7 @@ def export_journal(session: Session, path: str | Path, *, group_id: int | None =
             Posting.commodity,
             Posting.amount,
         )
-        .join(
-            JournalEntry,
-            (JournalEntry.group_id == Posting.group_id) & (JournalEntry.seq == Posting.entry_seq),
-        )
+        .join(JournalEntry, POSTING_ENTRY)
         .join(Group, Group.id == Posting.group_id)
         .join(Account, Account.id == Posting.account_id)
         .order_by(Group.code, Posting.entry_seq, Posting.line_no)

@@ -51,7 +51,8 @@ from ledger.models import (
 )
 from ledger.money import format_minor, to_minor
 from ledger.posting import EntryRequest, Line, post_entries
-from ledger.rice import kg, rice_loans
+from ledger.rice import kg
+from ledger.rice_loans import rice_loans
 
 ItemKind = Literal[
     "grant",

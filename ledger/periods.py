@@ -26,7 +26,7 @@ from ledger.models import (
     PeriodCloseBalance,
     Posting,
 )
-from ledger.queries import chain_head
+from ledger.queries import POSTING_ENTRY, chain_head
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +96,7 @@ def close_period(
     ).scalar_one()
     balances = session.execute(
         select(Posting.account_id, Posting.commodity, func.sum(Posting.amount))
-        .join(
-            JournalEntry,
-            (JournalEntry.group_id == Posting.group_id) & (JournalEntry.seq == Posting.entry_seq),
-        )
+        .join(JournalEntry, POSTING_ENTRY)
         .where(Posting.group_id == group_id, JournalEntry.entry_date <= through)
         .group_by(Posting.account_id, Posting.commodity)
     ).all()

@@ -17,6 +17,11 @@ from sqlalchemy.orm import Session
 from ledger.models import GENESIS_HASH, Account, Group, JournalEntry, Posting
 from ledger.money import from_minor
 
+# How a posting finds its entry: the journal's key is (group, seq).
+POSTING_ENTRY = (JournalEntry.group_id == Posting.group_id) & (
+    JournalEntry.seq == Posting.entry_seq
+)
+
 
 @dataclass(frozen=True, slots=True)
 class BalanceRow:
@@ -83,10 +88,7 @@ def account_history(
     """
     query = (
         select(JournalEntry.seq, JournalEntry.entry_date, JournalEntry.memo, Posting.amount)
-        .join(
-            JournalEntry,
-            (JournalEntry.group_id == Posting.group_id) & (JournalEntry.seq == Posting.entry_seq),
-        )
+        .join(JournalEntry, POSTING_ENTRY)
         .where(Posting.account_id == account_id)
         .order_by(Posting.entry_seq, Posting.line_no)
     )

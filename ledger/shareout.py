@@ -52,7 +52,6 @@ from ledger.models import (
     JournalEntry,
     Loan,
     Meeting,
-    Member,
     PeriodClose,
     Posting,
     Shareout,
@@ -62,6 +61,7 @@ from ledger.models import (
 from ledger.money import format_minor
 from ledger.periods import ClosedPeriodRecord, close_period
 from ledger.posting import EntryRequest, Line, post_entries
+from ledger.queries import POSTING_ENTRY
 
 METHODS = ("shares", "savings_time")
 HOLDING_ROLES = ("compulsory_savings", "voluntary_savings", "share_money_held", "shares")
@@ -395,10 +395,7 @@ def _savings_days(
     rows = session.execute(
         select(Account.member_id, JournalEntry.entry_date, func.sum(Posting.amount))
         .join(Posting, Posting.account_id == Account.id)
-        .join(
-            JournalEntry,
-            (JournalEntry.group_id == Posting.group_id) & (JournalEntry.seq == Posting.entry_seq),
-        )
+        .join(JournalEntry, POSTING_ENTRY)
         .where(
             Account.group_id == group_id,
             Account.role.in_(HOLDING_ROLES),
@@ -572,88 +569,3 @@ def _close_income_into_surplus(
             )
         ],
     )
-
-
-# --- reading a posted share-out --------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PostedPayout:
-    code: str
-    name_latin: str
-    name_khmer: str | None
-    shares: int | None
-    held: int
-    earned: int
-    deducted: int
-    payout: int
-
-
-@dataclass(frozen=True, slots=True)
-class ShareoutRecord:
-    """A share-out as it was posted: the table the share-out sheet prints."""
-
-    group_code: str
-    currency: str
-    cycle_number: int
-    shared_on: dt.date
-    method: str
-    deduct_loans: bool
-    cash_unit: int
-    pool: int
-    distributed: int
-    deducted: int
-    leftover: int
-    value_per_share: str | None
-    posted_by: str
-    lines: tuple[PostedPayout, ...]
-
-
-def posted_shareouts(session: Session, group_id: int) -> list[ShareoutRecord]:
-    """Every share-out of the group, oldest cycle first."""
-    group = get_group(session, group_id)
-    out = []
-    rows = session.execute(
-        select(Shareout, Cycle.number)
-        .join(Cycle, Cycle.id == Shareout.cycle_id)
-        .where(Shareout.group_id == group_id)
-        .order_by(Cycle.number)
-    ).all()
-    for so, number in rows:
-        payouts = session.execute(
-            select(ShareoutPayout, Member)
-            .join(Member, Member.id == ShareoutPayout.member_id)
-            .where(ShareoutPayout.shareout_id == so.id)
-            .order_by(Member.code)
-        ).all()
-        out.append(
-            ShareoutRecord(
-                group.code,
-                group.currency,
-                number,
-                so.shared_on,
-                so.method,
-                so.deduct_loans,
-                so.cash_unit,
-                so.pool,
-                so.distributed,
-                so.deducted,
-                so.leftover,
-                so.value_per_share,
-                so.posted_by,
-                tuple(
-                    PostedPayout(
-                        m.code,
-                        m.name_latin,
-                        m.name_khmer,
-                        p.shares,
-                        p.held,
-                        p.earned,
-                        p.deducted,
-                        p.payout,
-                    )
-                    for p, m in payouts
-                ),
-            )
-        )
-    return out

@@ -26,7 +26,7 @@ from ledger.chart import GroupAccounts
 from ledger.errors import InvalidEntry
 from ledger.groups import get_group
 from ledger.models import DEBIT_NORMAL, Account, JournalEntry, Posting
-from ledger.queries import account_history
+from ledger.queries import POSTING_ENTRY, account_history
 
 SHAREOUT_CLOSE = "shareout:%:close"
 
@@ -112,10 +112,7 @@ def _lines(
             func.coalesce(func.sum(case((inside & (amount < 0), -amount), else_=0)), 0),
         )
         .join(Posting, Posting.account_id == Account.id)
-        .join(
-            JournalEntry,
-            (JournalEntry.group_id == Posting.group_id) & (JournalEntry.seq == Posting.entry_seq),
-        )
+        .join(JournalEntry, POSTING_ENTRY)
         .where(Account.group_id == group_id, JournalEntry.entry_date <= end)
         .group_by(Account.id, Account.name, Account.type, Account.commodity)
         .order_by(Account.commodity, Account.name)

@@ -24,7 +24,7 @@ from ledger.members import list_members
 from ledger.models import Loan, Meeting, MeetingItem, MeetingLine
 from ledger.portfolio import portfolio
 from ledger.queries import trial_balance
-from ledger.rice import rice_position
+from ledger.rice_position import rice_position
 from ledger.verify import verify_book
 
 TODAY = dt.date(2026, 11, 22)  # a Sunday

@@ -13,16 +13,9 @@ from ledger.chart import GroupAccounts, balance_of
 from ledger.meetings import open_meeting
 from ledger.money import money
 from ledger.queries import trial_balance
-from ledger.rice import (
-    RiceError,
-    count_stock,
-    create_rice_product,
-    lend_rice,
-    receive_rice,
-    repay_rice,
-    rice_position,
-    trade_rice,
-)
+from ledger.rice import RiceError, count_stock, receive_rice, trade_rice
+from ledger.rice_loans import create_rice_product, lend_rice, repay_rice
+from ledger.rice_position import rice_position
 from ledger.verify import verify_book
 from tests.helpers import read
 from tests.savings_helpers import CYCLE_START, TODAY, khr, make_vsla

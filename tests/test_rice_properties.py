@@ -18,16 +18,9 @@ from hypothesis import strategies as st
 from ledger.chart import balance_of
 from ledger.models import RiceLoan
 from ledger.money import money
-from ledger.rice import (
-    LOSS_REASONS,
-    RiceError,
-    count_stock,
-    lend_rice,
-    receive_rice,
-    repay_rice,
-    rice_position,
-    trade_rice,
-)
+from ledger.rice import LOSS_REASONS, RiceError, count_stock, receive_rice, trade_rice
+from ledger.rice_loans import lend_rice, repay_rice
+from ledger.rice_position import rice_position
 from ledger.verify import verify_book
 from tests.helpers import read
 from tests.savings_helpers import TODAY, khr

@@ -13,7 +13,8 @@ from ledger.loans import lend_at_meeting, loan_statement, repay_at_meeting
 from ledger.meetings import add_item, close_meeting, meeting_summary, open_meeting, set_line
 from ledger.periods import balances_at_close, period_closes
 from ledger.queries import trial_balance
-from ledger.shareout import ShareoutError, plan_shareout, post_shareout, posted_shareouts
+from ledger.shareout import ShareoutError, plan_shareout, post_shareout
+from ledger.shareout_records import posted_shareouts
 from ledger.verify import verify_book
 from tests.helpers import post, read, transfer
 from tests.loan_helpers import WEEK, add_product, approved_loan

@@ -8,7 +8,7 @@ import pytest
 
 from ledger.chart import GroupAccounts, balance_of
 from ledger.errors import InvalidEntry
-from ledger.rice import lend_rice
+from ledger.rice_loans import lend_rice
 from ledger.shareout import plan_shareout, post_shareout
 from ledger.statements import (
     SURPLUS_LINE,

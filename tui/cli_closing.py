@@ -21,9 +21,9 @@ from ledger.shareout import (
     ShareoutPlan,
     plan_shareout,
     post_shareout,
-    posted_shareouts,
     value_text,
 )
+from ledger.shareout_records import posted_shareouts
 from tui.cli_common import Author, Opener, amount_arg, date_arg, print_json
 
 

@@ -13,19 +13,15 @@ from typing import Any
 
 from ledger.groups import find_group
 from ledger.money import decimal_text, from_minor
-from ledger.rice import (
-    LOSS_REASONS,
+from ledger.rice import LOSS_REASONS, count_stock, kg, receive_rice, trade_rice
+from ledger.rice_loans import (
     RiceLoanStatement,
-    count_stock,
     create_rice_product,
-    kg,
     lend_rice,
-    receive_rice,
     repay_rice,
-    rice_position,
     rice_products,
-    trade_rice,
 )
+from ledger.rice_position import rice_position
 from tui.cli_common import Author, Opener, amount_arg, date_arg, percent_arg, print_json
 
 
