@@ -110,6 +110,18 @@ def post_rice_entry(
     )
 
 
+def already_posted(session: Session, group_id: int, key: str | None) -> int | None:
+    """The entry a client's key already posted, if any: a retry returns what the first
+    call did instead of working anything out again from a book it has since changed."""
+    if key is None:
+        return None
+    return session.execute(
+        select(JournalEntry.seq).where(
+            JournalEntry.group_id == group_id, JournalEntry.idempotency_key == f"rice:{key}"
+        )
+    ).scalar()
+
+
 def price_per_kg(cash_minor: int, grams: int, currency: str) -> str:
     per_kg = Decimal(cash_minor) * GRAMS_PER_KG / grams
     return f"{per_kg.quantize(Decimal('0.01')):,} {currency} per kg"
@@ -229,6 +241,12 @@ def count_stock(
     grams = to_minor(counted, expected=RICE)
     if grams < 0:
         raise RiceError("The counted stock cannot be negative.")
+    seq = already_posted(session, group_id, key)
+    if seq is not None:
+        first = session.execute(
+            select(RiceEvent).where(RiceEvent.group_id == group_id, RiceEvent.entry_seq == seq)
+        ).scalar_one()
+        return CountResult(first.quantity, first.expected or 0)
     check_rice_day(on, today)
     accounts = GroupAccounts(session, group_id)
     stock = accounts.get("rice_stock").id

@@ -29,6 +29,7 @@ from ledger.rice import (
     RICE,
     RiceError,
     active_member,
+    already_posted,
     check_rice_day,
     kg,
     post_rice_entry,
@@ -169,6 +170,12 @@ def lend_rice(
     (the product's term after ``on`` if not given). The approver is not the recorder."""
     grams = rice_grams(quantity, "quantity lent")
     check_rice_day(on, today)
+    seq = already_posted(session, group_id, key)
+    if seq is not None:
+        first = session.execute(
+            select(RiceLoan.id).where(RiceLoan.group_id == group_id, RiceLoan.entry_seq == seq)
+        ).scalar_one()
+        return rice_loan_statement(session, first, on=on)
     if approved_by.strip() == recorded_by.strip():
         raise RiceError("A rice loan is approved by someone other than the person recording it.")
     if not purpose.strip():
@@ -208,13 +215,6 @@ def lend_rice(
         recorded_by,
         key,
     )
-    if entry.replayed:
-        existing = session.execute(
-            select(RiceLoan.id).where(
-                RiceLoan.group_id == group_id, RiceLoan.account_id == account.id
-            )
-        ).scalar_one()
-        return rice_loan_statement(session, existing, on=on)
     loan = RiceLoan(
         group_id=group_id,
         number=number,
@@ -254,8 +254,20 @@ def repay_rice(
     grams = rice_grams(quantity, "quantity repaid")
     check_rice_day(on, today)
     loan = _loan_row(session, group_id, number)
+    if already_posted(session, group_id, key) is not None:
+        return rice_loan_statement(session, loan.id, on=on)
     if on < loan.lent_on:
         raise RiceError(f"Rice loan #{number} was lent on {loan.lent_on.isoformat()}.")
+    last = session.execute(
+        select(func.max(RiceRepayment.repaid_on)).where(RiceRepayment.loan_id == loan.id)
+    ).scalar()
+    if last is not None and on < last:
+        # Split against the repayments recorded so far, whatever their dates: an earlier
+        # date would split it as if later repayments had not happened.
+        raise RiceError(
+            f"Rice loan #{number} was last repaid on {last.isoformat()}; a repayment is "
+            "recorded on or after that day."
+        )
     before = rice_loan_statement(session, loan.id, on=on)
     if before.standing.owed == 0:
         raise RiceError(f"Rice loan #{number} is repaid in full; nothing is owed on it.")

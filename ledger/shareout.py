@@ -4,7 +4,9 @@ The pool is everything the members' money became: their savings, share money and
 plus the group's own capital (interest, fines and other income, less expenses and loans
 written off, and any capital carried from earlier cycles). The social fund is kept out;
 so are rice (its own commodity) and what the group owes outside lenders. Put another way,
-the pool is what the group owns less what it owes outsiders and less the social fund.
+the pool is the money the group owns less what it owes outsiders and less the social
+fund. Money the group paid for rice is no longer money: it lowers the pool, and the plan
+shows it on its own line (``spent_on_rice``) so no one mistakes it for a loss.
 
 Each member gets back what she holds, plus her part of the profit (pool − holdings):
 
@@ -122,6 +124,7 @@ class ShareoutPlan:
     holdings: int  # what members hold at face value
     capital: int  # the group's own capital: income less expenses, and carried surplus
     social_fund: int  # kept out
+    spent_on_rice: int  # money paid for rice less money received for it (already in capital)
     cash_box: int
     lines: tuple[PayoutLine, ...]
 
@@ -182,7 +185,7 @@ def plan_shareout(
     if method not in METHODS:
         raise ShareoutError(f"The share-out method is one of {', '.join(METHODS)}; got {method!r}.")
     group = get_group(session, group_id)
-    unit = cash_unit or DEFAULT_CASH_UNIT.get(group.currency, 1)
+    unit = DEFAULT_CASH_UNIT.get(group.currency, 1) if cash_unit is None else cash_unit
     if unit < 1:
         raise ShareoutError("The cash unit must be at least 1.")
     cycle = current_cycle(session, group_id, required=False)
@@ -192,7 +195,8 @@ def plan_shareout(
         )
     _check_day(session, group_id, cycle, on, today or dt.date.today())
     accounts = GroupAccounts(session, group_id)
-    members = [m for m in list_members(session, group_id, on=on)]
+    # A member who left (even on the share-out day) was paid out in full when she left.
+    members = [m for m in list_members(session, group_id, on=on) if m.exited_on is None]
     holdings = _holdings(session, group_id, [m.id for m in members])
     debts = _debts(session, group_id, on, members, deduct_loans)
     # Interest and penalties settled from payouts are income of this cycle: in the pool.
@@ -262,6 +266,7 @@ def plan_shareout(
         holdings=sum(sum(h.values()) for h in holdings.values()),
         capital=capital,
         social_fund=-balance_of(session, accounts.get("social_fund").id),
+        spent_on_rice=balance_of(session, accounts.get("rice_trading_money").id),
         cash_box=balance_of(session, accounts.get("cash_box").id),
         lines=tuple(lines),
     )
@@ -276,6 +281,15 @@ def plan_shareout(
             f"The payouts need {format_minor(plan.distributed, group.currency)} in cash but the "
             f"cash box holds {format_minor(plan.cash_box, group.currency)}; bring the "
             "difference from the bank at a meeting before the share-out."
+        )
+    bank = balance_of(session, accounts.get("bank").id)
+    left = plan.cash_box + bank - plan.distributed
+    if left < plan.social_fund:
+        raise ShareoutError(
+            f"After paying {format_minor(plan.distributed, group.currency)} the cash box and "
+            f"the bank would hold {format_minor(left, group.currency)}, "
+            f"less than the social fund of {format_minor(plan.social_fund, group.currency)}, "
+            "which is never shared out. Ask the coordinator to check the books."
         )
     return plan
 
@@ -370,7 +384,10 @@ def _debts(
     debts: dict[int, list[LoanSettled]] = defaultdict(list)
     for s in statements:
         if s.loan.member_id not in ids:
-            continue
+            raise ShareoutError(
+                f"Loan #{s.loan.number} of {s.loan.member_code}, who is no longer a member, "
+                "is still owed; it is repaid or written off before the share-out."
+            )
         debts[s.loan.member_id].append(
             LoanSettled(
                 s.loan.id, s.loan.number, s.principal_outstanding, s.interest_due, s.penalty_due
@@ -545,11 +562,18 @@ def _close_income_into_surplus(
     key: str,
     author: str,
 ) -> None:
-    """Move the cycle's income, expenses and other capital into retained surplus, which
-    then holds exactly the leftover carried into the next cycle."""
+    """Move the cycle's income, expenses and other capital into retained surplus.
+
+    The money side of the rice trading account stays where it is, so the rice bank's
+    history of money paid for rice is kept; retained surplus then holds the leftover
+    plus that money (which the trading account's debit balances).
+    """
     balances = session.execute(
         select(Account.id, Account.balance).where(
-            *_capital_accounts(group_id, currency), Account.id != surplus, Account.balance != 0
+            *_capital_accounts(group_id, currency),
+            Account.id != surplus,
+            Account.role.is_distinct_from("rice_trading_money"),
+            Account.balance != 0,
         )
     ).all()
     if not balances:

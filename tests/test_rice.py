@@ -341,3 +341,62 @@ def test_a_member_who_owes_rice_cannot_leave_until_it_is_repaid(book):
         book.write(leave)
     repay(book, v, loan.number, "120", on=LENT)
     book.write(leave)
+
+
+def test_a_repayment_dated_before_the_last_one_is_refused(book):
+    v = make_rice_bank(book)
+    loan = lend(book, v)
+    repay(book, v, loan.number, "20", on=HARVEST)
+    with pytest.raises(RiceError, match="last repaid on 2026-11-02"):
+        repay(book, v, loan.number, "20", on=HARVEST - dt.timedelta(days=10))
+    done = repay(book, v, loan.number, "100", on=HARVEST)
+    assert done.standing.owed == 0 and done.standing.interest_paid == 20_000
+
+
+def test_retrying_with_the_same_key_returns_the_first_result(book):
+    v = make_rice_bank(book)
+
+    def lend_once(s):
+        return lend_rice(
+            s,
+            v.group.id,
+            "M01",
+            "CONS",
+            rice("100"),
+            on=LENT,
+            recorded_by="treasurer",
+            approved_by="chair",
+            purpose="Food",
+            key="lend-1",
+            today=TODAY,
+        )
+
+    first, again = book.write(lend_once), book.write(lend_once)
+    assert first.number == again.number == 1
+    assert stock_of(book, v) == 900_000
+
+    def repay_once(s):
+        return repay_rice(
+            s, v.group.id, 1, rice("15"), on=HARVEST, recorded_by="t", key="repay-1", today=TODAY
+        )
+
+    book.write(repay_once)
+    assert book.write(repay_once).standing.owed == 105_000
+
+    def count_once(s):
+        return count_stock(
+            s,
+            v.group.id,
+            rice("880"),
+            on=HARVEST,
+            recorded_by="t",
+            reason="theft",
+            note="",
+            key="count-1",
+            today=TODAY,
+        )
+
+    assert book.write(count_once).difference == -35_000
+    assert book.write(count_once).difference == -35_000
+    assert stock_of(book, v) == 880_000
+    assert read(book, lambda s: rice_position(s, v.group.id, on=TODAY)).losses["theft"] == 35_000

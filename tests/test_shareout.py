@@ -15,6 +15,7 @@ from ledger.periods import balances_at_close, period_closes
 from ledger.queries import trial_balance
 from ledger.shareout import ShareoutError, plan_shareout, post_shareout
 from ledger.shareout_records import posted_shareouts
+from ledger.statements import balance_sheets
 from ledger.verify import verify_book
 from tests.helpers import post, read, transfer
 from tests.loan_helpers import WEEK, add_product, approved_loan
@@ -231,3 +232,94 @@ def test_nothing_is_posted_into_the_shared_out_cycle(book):
     late = transfer(v.group.id, accounts.get("cash_box"), accounts.get("grants"), "100", date=LAST)
     with pytest.raises(ClosedPeriod):
         post(book, late)
+
+
+def test_a_member_who_left_on_the_share_out_day_gets_nothing_more(book):
+    v = make_vsla(book)
+    hold_meeting(book, v, CYCLE_START, {"M01": {"savings": 10_000}, "M02": {"savings": 10_000}})
+    day = CYCLE_START + 2 * WEEK
+
+    def leave(s):
+        m = open_meeting(s, v.group.id, day, "treasurer", today=TODAY)
+        set_line(s, m.id, "M01", fine_other=khr(3_000))
+        add_item(s, m.id, "member_exit", member_code="M02")
+        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash), "treasurer")
+
+    book.write(leave)
+    plan = read(
+        book, lambda s: plan_shareout(s, v.group.id, on=day, method="savings_time", today=TODAY)
+    )
+    assert [(line.code, line.payout) for line in plan.lines] == [("M01", 13_000)]
+
+
+def test_money_spent_on_rice_is_shown_and_kept_on_the_trading_account(book):
+    from ledger.rice import trade_rice
+    from tests.test_rice import rice
+
+    v = make_vsla(book)
+    hold_meeting(
+        book, v, CYCLE_START, {"M01": {"share_money": 25_000}, "M02": {"share_money": 25_000}}
+    )
+    book.write(
+        lambda s: trade_rice(
+            s,
+            v.group.id,
+            "purchase",
+            rice("10"),
+            khr(20_000),
+            on=CYCLE_START,
+            recorded_by="t",
+            counterparty="Mill",
+            today=TODAY,
+        )
+    )
+    plan = read(book, lambda s: plan_shareout(s, v.group.id, on=CYCLE_START, today=TODAY))
+    assert plan.spent_on_rice == 20_000 and plan.pool == 30_000
+    book.write(
+        lambda s: post_shareout(s, v.group.id, on=CYCLE_START, posted_by="chair", today=TODAY)
+    )
+    (sheet, rice_sheet) = read(book, lambda s: balance_sheets(s, v.group.id, CYCLE_START))
+    assert sheet.balanced and rice_sheet.balanced
+    equity = {r.account: r.amount for r in sheet.equity}
+    assert equity["Equity:Trading:Rice"] == -20_000
+    assert equity["Equity:Retained surplus"] == 20_000 + plan.leftover
+
+
+def test_the_social_fund_stays_covered_and_the_cash_unit_is_checked(book):
+    v = make_vsla(book)
+    hold_meeting(
+        book,
+        v,
+        CYCLE_START,
+        {"M01": {"share_money": 25_000, "social_fund": 1_500}, "M02": {"share_money": 25_000}},
+        items=[("bank_deposit", 1_500)],
+    )
+    book.write(lambda s: _buy_equipment_from_the_bank(s, v))
+    with pytest.raises(ShareoutError, match="less than the social fund of 1,500 KHR"):
+        read(book, lambda s: plan_shareout(s, v.group.id, on=CYCLE_START + WEEK, today=TODAY))
+    with pytest.raises(ShareoutError, match="at least 1"):
+        read(book, lambda s: plan_shareout(s, v.group.id, on=CYCLE_START, cash_unit=0, today=TODAY))
+
+
+def _buy_equipment_from_the_bank(s, v):
+    """A cash box bought with the 1,500 the bank held: the money is now a thing, which
+    cannot be paid out, and the social fund's cash has gone with it."""
+    from ledger.accounts import open_account
+    from ledger.posting import EntryRequest, Line, post_entry
+
+    accounts = GroupAccounts(s, v.group.id)
+    equipment = open_account(s, v.group.id, "Assets:Equipment", "KHR")
+    post_entry(
+        s,
+        EntryRequest(
+            group_id=v.group.id,
+            entry_date=CYCLE_START + WEEK,
+            memo="A lockable cash box",
+            lines=(
+                Line(equipment.id, "KHR", 1_500),
+                Line(accounts.get("bank").id, "KHR", -1_500),
+            ),
+            idempotency_key="equipment",
+            author="t",
+        ),
+    )

@@ -116,6 +116,7 @@ def _plan_json(plan: ShareoutPlan) -> dict[str, Any]:
         "deducted": decimal_text(plan.deducted, c),
         "leftover": decimal_text(plan.leftover, c),
         "social_fund_kept": decimal_text(plan.social_fund, c),
+        "spent_on_rice": decimal_text(plan.spent_on_rice, c),
         "members": [
             {
                 "member": line.code,
@@ -145,6 +146,11 @@ def _print_plan(plan: ShareoutPlan) -> None:
     if plan.value_per_share is not None:
         print(f"  Value of one share:          {value_text(plan.value_per_share, c)} {c}")
     print(f"  Social fund (kept):          {m(plan.social_fund)}")
+    if plan.spent_on_rice:
+        print(
+            f"  Spent on rice, net:          {m(plan.spent_on_rice)} (in the profit above; the "
+            "rice stays in the rice bank)"
+        )
     header = (
         f"  {'Member':<24} {'Shares':>6} {'Held':>16} {'Earned':>14} {'Loans':>14} {'Payout':>16}"
     )
