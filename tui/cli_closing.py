@@ -24,7 +24,7 @@ from ledger.shareout import (
     value_text,
 )
 from ledger.shareout_records import posted_shareouts
-from tui.cli_common import Author, Opener, amount_arg, date_arg, print_json
+from tui.cli_common import Author, Opener, amount_arg, bind, date_arg, group_option, print_json
 
 
 def register(
@@ -35,8 +35,7 @@ def register(
     open_book: Opener,
     author: Author,
 ) -> None:
-    group_opt = argparse.ArgumentParser(add_help=False)
-    group_opt.add_argument("--group", metavar="CODE", required=True, help="the group's code")
+    group_opt = group_option()
     terms = argparse.ArgumentParser(add_help=False)
     terms.add_argument("--on", type=date_arg, default=None, help="share-out day (default today)")
     terms.add_argument(
@@ -54,8 +53,7 @@ def register(
         "--cash-unit", help="round payouts down to this amount (default 100 riel, 1 baht...)"
     )
 
-    def handler(fn: Any) -> Any:
-        return lambda args: fn(args, open_book, author)
+    handler = bind(open_book, author)
 
     shareout = commands.add_parser("shareout", help="the share-out at the end of a cycle")
     scmds = shareout.add_subparsers(title="shareout commands", metavar="COMMAND")

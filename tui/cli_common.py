@@ -16,6 +16,22 @@ Opener = Callable[[argparse.Namespace], Any]
 Author = Callable[[], str]
 
 
+def group_option() -> argparse.ArgumentParser:
+    """The ``--group CODE`` option every group command takes (a parent parser)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--group", metavar="CODE", required=True, help="the group's code")
+    return parser
+
+
+def bind(open_book: Opener, author: Author) -> Callable[[Any], Callable[[argparse.Namespace], int]]:
+    """Turn ``cmd(args, open_book, author)`` functions into argparse handlers."""
+
+    def handler(fn: Any) -> Callable[[argparse.Namespace], int]:
+        return lambda args: fn(args, open_book, author)
+
+    return handler
+
+
 def date_arg(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)

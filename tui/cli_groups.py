@@ -45,7 +45,7 @@ from ledger.opening_import import import_opening_balances
 from ledger.opening_loans import import_opening_loans
 from ledger.positions import group_position, member_position
 from ledger.sheet_import import import_meetings
-from tui.cli_common import Author, Opener, amount_arg, date_arg, print_json
+from tui.cli_common import Author, Opener, amount_arg, bind, date_arg, group_option, print_json
 
 
 def register(
@@ -57,11 +57,9 @@ def register(
     author: Callable[[], str],
 ) -> None:
     """Add the commands to the ``sansam`` parser."""
-    group_opt = argparse.ArgumentParser(add_help=False)
-    group_opt.add_argument("--group", metavar="CODE", required=True, help="the group's code")
+    group_opt = group_option()
 
-    def handler(fn: Callable[..., int]) -> Callable[[argparse.Namespace], int]:
-        return lambda args: fn(args, open_book, author)
+    handler = bind(open_book, author)
 
     group = commands.add_parser("group", help="register, list and show groups")
     group_cmds = group.add_subparsers(title="group commands", metavar="COMMAND")

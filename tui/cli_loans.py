@@ -46,7 +46,16 @@ from ledger.loans import (
 from ledger.meetings import find_meeting, open_meeting
 from ledger.money import decimal_text, format_minor, from_minor
 from ledger.portfolio import BUCKETS, LEVELS, PortfolioFigures, portfolio
-from tui.cli_common import Author, Opener, amount_arg, date_arg, percent_arg, print_json
+from tui.cli_common import (
+    Author,
+    Opener,
+    amount_arg,
+    bind,
+    date_arg,
+    group_option,
+    percent_arg,
+    print_json,
+)
 
 
 def register(
@@ -58,12 +67,10 @@ def register(
     author: Author,
 ) -> None:
     """Add the commands to the ``sansam`` parser."""
-    group_opt = argparse.ArgumentParser(add_help=False)
-    group_opt.add_argument("--group", metavar="CODE", required=True, help="the group's code")
+    group_opt = group_option()
     common = [db, group_opt]
 
-    def handler(fn: Any) -> Any:
-        return lambda args: fn(args, open_book, author)
+    handler = bind(open_book, author)
 
     product = commands.add_parser("product", help="the group's loan products")
     pcmds = product.add_subparsers(title="product commands", metavar="COMMAND")

@@ -22,7 +22,16 @@ from ledger.rice_loans import (
     rice_products,
 )
 from ledger.rice_position import rice_position
-from tui.cli_common import Author, Opener, amount_arg, date_arg, percent_arg, print_json
+from tui.cli_common import (
+    Author,
+    Opener,
+    amount_arg,
+    bind,
+    date_arg,
+    group_option,
+    percent_arg,
+    print_json,
+)
 
 
 def register(
@@ -33,14 +42,12 @@ def register(
     open_book: Opener,
     author: Author,
 ) -> None:
-    group_opt = argparse.ArgumentParser(add_help=False)
-    group_opt.add_argument("--group", metavar="CODE", required=True, help="the group's code")
+    group_opt = group_option()
     dated = argparse.ArgumentParser(add_help=False)
     dated.add_argument("--on", type=date_arg, default=None, help="the day (default today)")
     common = [db, group_opt, dated]
 
-    def handler(fn: Any) -> Any:
-        return lambda args: fn(args, open_book, author)
+    handler = bind(open_book, author)
 
     rice = commands.add_parser("rice", help="the rice bank: stock, rice loans, counts, trade")
     rcmds = rice.add_subparsers(title="rice commands", metavar="COMMAND")
