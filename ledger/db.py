@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.errors import BookBusy, DatabaseRefused, LedgerError
+from ledger.errors import BookBusy, DatabaseRefused, LedgerError, RecordedRefusal
 
 T = TypeVar("T")
 
@@ -144,6 +144,11 @@ class Book:
             try:
                 with self._write() as session, session.begin():
                     return work(session)
+            except RecordedRefusal as refusal:
+                # Rolled back above; now keep the trace of the refusal on its own.
+                with self._write() as session, session.begin():
+                    refusal.record(session)
+                raise
             except DBAPIError as exc:
                 if _is_retryable(exc) and attempt < WRITE_ATTEMPTS:
                     time.sleep(delay)

@@ -6,6 +6,11 @@ was refused and what to do instead, never a stack trace or an SQL fragment.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 class LedgerError(Exception):
     """Root of every refusal the ledger makes; the message is safe to show to a user.
@@ -116,3 +121,15 @@ class DatabaseRefused(LedgerError):
     The Python checks run first and give the detailed message; this error means something
     got past them (or went around them), and the database held the line.
     """
+
+
+class RecordedRefusal(LedgerError):
+    """A refusal that must leave a trace: a denied action, a failed sign-in.
+
+    The unit of work that raised it is rolled back like any other (nothing of it is
+    written); ``Book.write`` then calls ``record`` in a transaction of its own, so the
+    audit trail and the failed-attempt counter keep what happened.
+    """
+
+    def record(self, session: Session) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError

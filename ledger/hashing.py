@@ -20,7 +20,8 @@ from collections.abc import Iterable
 FORM_VERSION = 1
 
 
-def _digest(payload: object) -> str:
+def digest(payload: object) -> str:
+    """SHA-256 of a canonical JSON form: the same payload always hashes the same."""
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -42,7 +43,7 @@ def entry_hash(
     request: str,
 ) -> str:
     """The chain link: who, when, where in the chain, and the request's digest."""
-    return _digest(
+    return digest(
         {
             "v": FORM_VERSION,
             "group": group_uuid,
@@ -71,7 +72,7 @@ def request_hash(
     Who sent it and when do not count: a second press of Enter by the same treasurer a
     second later is the same request.
     """
-    return _digest(
+    return digest(
         {
             "date": entry_date.isoformat(),
             "memo": memo,

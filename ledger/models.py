@@ -988,3 +988,66 @@ class PeriodCloseBalance(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     commodity: Mapped[str] = mapped_column(String(8))
     balance: Mapped[int] = mapped_column(BigInteger)
+
+
+class User(Base):
+    """A person who signs in: the hash of their password or PIN, never the secret."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    secret_kind: Mapped[str] = mapped_column(String(8))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, server_default=sa_false())
+    failed_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=sa_false())
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("secret_kind IN ('password', 'pin')", name="secret_kind_known"),
+        CheckConstraint("secret_hash LIKE '$argon2%'", name="secret_is_a_hash"),
+        CheckConstraint("failed_attempts >= 0", name="failures_not_negative"),
+    )
+
+
+class UserRole(Base):
+    """What a user is in one group: treasurer, chair or coordinator."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(100))
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('treasurer', 'chair', 'coordinator')", name="role_known"),
+    )
+
+
+class AuditEvent(Base):
+    """Who did what, when, in which group, and how it ended. A hash chain of its own;
+    append-only."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(8))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    detail: Mapped[str] = mapped_column(String(1000))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("outcome IN ('ok', 'denied', 'failed')", name="outcome_known"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        Index("ix_audit_events_group", "group_id", "seq"),
+    )

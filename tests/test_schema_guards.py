@@ -17,6 +17,7 @@ MIGRATIONS = [
     "0005_loan_lifecycle",
     "0006_group_borrowings",
     "0008_rice_shareout_periods",
+    "0009_users_audit",
 ]
 
 
