@@ -46,11 +46,12 @@ from ledger.models import (
     MeetingLine,
     MeetingRepayment,
     Member,
-    PeriodClose,
     Posting,
 )
 from ledger.money import format_minor, to_minor
+from ledger.periods import closed_through
 from ledger.posting import EntryRequest, Line, post_entries
+from ledger.queries import open_meeting_of
 from ledger.rice import kg
 from ledger.rice_loans import rice_loans
 
@@ -224,13 +225,12 @@ def open_meeting(
     today = today or dt.date.today()
     cycle = current_cycle(session, group_id)
     assert cycle is not None
-    still_open = session.execute(
-        select(Meeting).where(Meeting.group_id == group_id, Meeting.status == "open")
-    ).scalar_one_or_none()
+    still_open = open_meeting_of(session, group_id)
     if still_open is not None:
+        number, day = still_open
         raise MeetingError(
-            f"Meeting #{still_open.number} of {still_open.meeting_date.isoformat()} is still "
-            "open; close it before opening another."
+            f"Meeting #{number} of {day.isoformat()} is still open; close it before opening "
+            "another."
         )
     if meeting_date > today:
         raise MeetingError(f"A meeting cannot be dated in the future ({meeting_date.isoformat()}).")
@@ -250,9 +250,7 @@ def open_meeting(
             f"The last meeting was on {last.meeting_date.isoformat()}; the next one must be "
             "dated after it."
         )
-    closed = session.execute(
-        select(func.max(PeriodClose.closed_through)).where(PeriodClose.group_id == group_id)
-    ).scalar()
+    closed = closed_through(session, group_id)
     if closed is not None and meeting_date <= closed:
         raise MeetingError(f"The books are closed up to {closed.isoformat()}.")
     accounts = GroupAccounts(session, group_id)

@@ -21,12 +21,11 @@ from ledger.errors import ClosedPeriod
 from ledger.models import (
     Group,
     JournalEntry,
-    Meeting,
     PeriodClose,
     PeriodCloseBalance,
     Posting,
 )
-from ledger.queries import POSTING_ENTRY, chain_head
+from ledger.queries import POSTING_ENTRY, chain_head, open_meeting_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +67,12 @@ def close_period(
         raise ClosedPeriod(
             f"A period can only be closed once it is over; {through.isoformat()} is in the future."
         )
-    open_meeting = session.execute(
-        select(Meeting.number, Meeting.meeting_date).where(
-            Meeting.group_id == group_id,
-            Meeting.status == "open",
-            Meeting.meeting_date <= through,
-        )
-    ).first()
-    if open_meeting is not None:
+    still_open = open_meeting_of(session, group_id)
+    if still_open is not None and still_open[1] <= through:
+        number, day = still_open
         raise ClosedPeriod(
-            f"Meeting #{open_meeting.number} of {open_meeting.meeting_date.isoformat()} is "
-            "still open; close it before closing the period."
+            f"Meeting #{number} of {day.isoformat()} is still open; close it before closing "
+            "the period."
         )
     head_seq, head_hash = chain_head(session, group_id)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -82,11 +82,6 @@ class Actor:
             raise ValueError(f"unknown action {action!r}")
         return group_id is not None and bool(self.roles.get(group_id, frozenset()) & allowed)
 
-    @property
-    def group_ids(self) -> frozenset[int]:
-        """The groups this user sees anything of."""
-        return frozenset(g for g, roles in self.roles.items() if roles)
-
 
 def require(actor: Actor, action: str, group_id: int | None, *, group_code: str = "") -> None:
     """Refuse, and leave a trace, unless ``actor`` may take ``action`` in the group."""

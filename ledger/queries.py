@@ -14,7 +14,7 @@ from moneyed import Money
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import GENESIS_HASH, Account, Group, JournalEntry, Posting
+from ledger.models import GENESIS_HASH, Account, Group, JournalEntry, Meeting, Posting
 from ledger.money import from_minor
 
 # How a posting finds its entry: the journal's key is (group, seq).
@@ -98,6 +98,16 @@ def account_history(
         running += amount
         rows.append(HistoryRow(seq, date, memo, amount, running))
     return rows[-limit:] if limit else rows
+
+
+def open_meeting_of(session: Session, group_id: int) -> tuple[int, dt.date] | None:
+    """(number, date) of the group's meeting still open, if any: at most one is."""
+    row = session.execute(
+        select(Meeting.number, Meeting.meeting_date).where(
+            Meeting.group_id == group_id, Meeting.status == "open"
+        )
+    ).first()
+    return (row.number, row.meeting_date) if row else None
 
 
 def chain_head(session: Session, group_id: int) -> tuple[int, str]:

@@ -35,13 +35,12 @@ from ledger.groups import get_group
 from ledger.members import MemberRecord, find_member
 from ledger.models import (
     JournalEntry,
-    Meeting,
     Posting,
     RiceEvent,
 )
 from ledger.money import format_minor, to_minor
 from ledger.posting import EntryRequest, Line, PostedEntry, post_entry
-from ledger.queries import POSTING_ENTRY
+from ledger.queries import POSTING_ENTRY, open_meeting_of
 
 RICE = "RICE"
 GRAMS_PER_KG = 1000
@@ -76,15 +75,12 @@ def check_rice_day(on: dt.date, today: dt.date | None) -> None:
 
 def refuse_during_meeting(session: Session, group_id: int) -> None:
     """Cash moved outside a meeting would make an open meeting's expected cash wrong."""
-    open_meeting = session.execute(
-        select(Meeting.number, Meeting.meeting_date).where(
-            Meeting.group_id == group_id, Meeting.status == "open"
-        )
-    ).first()
-    if open_meeting is not None:
+    still_open = open_meeting_of(session, group_id)
+    if still_open is not None:
+        number, day = still_open
         raise RiceError(
-            f"Meeting #{open_meeting.number} of {open_meeting.meeting_date.isoformat()} is "
-            "open; close it first, then record rice bought, sold or repaid in cash."
+            f"Meeting #{number} of {day.isoformat()} is open; close it first, then record "
+            "rice bought, sold or repaid in cash."
         )
 
 

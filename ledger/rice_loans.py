@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from ledger.accounts import open_account
 from ledger.chart import GroupAccounts, balance_of
 from ledger.groups import get_group
-from ledger.members import find_member, get_member
-from ledger.models import RiceLoan, RiceProduct, RiceRepayment
+from ledger.members import find_member
+from ledger.models import Member, RiceLoan, RiceProduct, RiceRepayment
 from ledger.money import format_minor, to_minor
 from ledger.rice import (
     RICE,
@@ -366,12 +366,20 @@ def _statements(session: Session, loans: list[RiceLoan], *, on: dt.date) -> list
             payments[row.loan_id].append(
                 RicePayment(row.repaid_on, row.interest, row.principal, row.cash_amount)
             )
-    products = {p.id: p.code for p in session.execute(select(RiceProduct)).scalars()}
-    members: dict[int, str] = {}
+    products = dict(
+        session.execute(
+            select(RiceProduct.id, RiceProduct.code).where(
+                RiceProduct.id.in_({loan.product_id for loan in loans})
+            )
+        ).all()
+    )
+    members = dict(
+        session.execute(
+            select(Member.id, Member.code).where(Member.id.in_({loan.member_id for loan in loans}))
+        ).all()
+    )
     out = []
     for loan in loans:
-        if loan.member_id not in members:
-            members[loan.member_id] = get_member(session, loan.member_id).code
         made = tuple(p for p in payments[loan.id] if p.repaid_on <= on)
         out.append(
             RiceLoanStatement(

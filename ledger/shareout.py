@@ -54,16 +54,15 @@ from ledger.models import (
     JournalEntry,
     Loan,
     Meeting,
-    PeriodClose,
     Posting,
     Shareout,
     ShareoutDeduction,
     ShareoutPayout,
 )
 from ledger.money import format_minor
-from ledger.periods import ClosedPeriodRecord, close_period
+from ledger.periods import ClosedPeriodRecord, close_period, closed_through
 from ledger.posting import EntryRequest, Line, post_entries
-from ledger.queries import POSTING_ENTRY
+from ledger.queries import POSTING_ENTRY, open_meeting_of
 
 METHODS = ("shares", "savings_time")
 HOLDING_ROLES = ("compulsory_savings", "voluntary_savings", "share_money_held", "shares")
@@ -301,11 +300,9 @@ def _check_day(
         raise ShareoutError(f"A share-out cannot be dated in the future ({on.isoformat()}).")
     if on < cycle.starts_on:
         raise ShareoutError(f"The cycle started on {cycle.starts_on.isoformat()}.")
-    open_meeting = session.execute(
-        select(Meeting.number).where(Meeting.group_id == group_id, Meeting.status == "open")
-    ).scalar()
-    if open_meeting is not None:
-        raise ShareoutError(f"Meeting #{open_meeting} is still open; close it first.")
+    still_open = open_meeting_of(session, group_id)
+    if still_open is not None:
+        raise ShareoutError(f"Meeting #{still_open[0]} is still open; close it first.")
     last_meeting = session.execute(
         select(func.max(Meeting.meeting_date)).where(Meeting.group_id == group_id)
     ).scalar()
@@ -460,9 +457,7 @@ def post_shareout(
         cash_unit=cash_unit,
         today=today,
     )
-    closed = session.execute(
-        select(func.max(PeriodClose.closed_through)).where(PeriodClose.group_id == group_id)
-    ).scalar()
+    closed = closed_through(session, group_id)
     if closed is not None and on <= closed:
         raise ShareoutError(f"The books are closed up to {closed.isoformat()}.")
     accounts = GroupAccounts(session, group_id)
@@ -471,12 +466,13 @@ def post_shareout(
     surplus = accounts.get("retained_surplus").id
     title = f"Cycle {plan.cycle_number} share-out {on.isoformat()}"
     key = f"shareout:{group_id}:{plan.cycle_id}"
+    holdings = _holdings(session, group_id, [line.member_id for line in plan.lines])
     requests = []
     for line in plan.lines:
         ids = accounts.ids(line.member_id)
         lines: dict[int, int] = defaultdict(int)
-        for role in HOLDING_ROLES:
-            lines[ids[role]] -= balance_of(session, ids[role])  # credit balance: clear it
+        for role, held in holdings[line.member_id].items():
+            lines[ids[role]] += held  # a credit balance: a debit of the same clears it
         lines[surplus] += line.earned
         lines[cash] -= line.payout
         for loan in line.loans:

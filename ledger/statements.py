@@ -292,31 +292,28 @@ class CashBook:
 
 
 def cash_book(session: Session, group_id: int, start: dt.date, end: dt.date) -> CashBook:
-    """Every movement of the cash box dated in the period, in the order it was posted."""
+    """Every movement of the cash box dated in the period, by date (in posting order
+    within a day), with the running balance."""
     _check_period(start, end)
     group = get_group(session, group_id)
     cash = GroupAccounts(session, group_id).get("cash_box").id
-    opening = 0
-    lines = []
-    for h in account_history(session, cash):
-        if h.entry_date < start:
-            opening += h.amount_minor
-        elif h.entry_date <= end:
-            lines.append(
-                CashBookLine(
-                    h.entry_date,
-                    h.seq,
-                    h.memo,
-                    max(h.amount_minor, 0),
-                    max(-h.amount_minor, 0),
-                    0,
-                )
-            )
+    history = account_history(session, cash)
+    opening = sum(h.amount_minor for h in history if h.entry_date < start)
+    inside = sorted(
+        (h for h in history if start <= h.entry_date <= end), key=lambda h: (h.entry_date, h.seq)
+    )
     running = opening
-    ordered = []
-    for line in sorted(lines, key=lambda x: (x.entry_date, x.seq)):
-        running += line.cash_in - line.cash_out
-        ordered.append(
-            CashBookLine(line.entry_date, line.seq, line.memo, line.cash_in, line.cash_out, running)
+    lines = []
+    for h in inside:
+        running += h.amount_minor
+        lines.append(
+            CashBookLine(
+                h.entry_date,
+                h.seq,
+                h.memo,
+                max(h.amount_minor, 0),
+                max(-h.amount_minor, 0),
+                running,
+            )
         )
-    return CashBook(group.code, group.currency, start, end, opening, tuple(ordered))
+    return CashBook(group.code, group.currency, start, end, opening, tuple(lines))
