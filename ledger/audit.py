@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger.hashing import digest, timestamp_text
@@ -20,6 +20,10 @@ from ledger.models import GENESIS_HASH, AuditEvent, Group
 
 OUTCOMES = ("ok", "denied", "failed")
 MAX_DETAIL = 1000
+PENDING_KEY = "sansam.audit_pending"  # events queued by ``permissions.allow``
+# PostgreSQL: one advisory lock serialises appends to the trail, so two writers in
+# different groups never both take the next number (SQLite's write lock does the same).
+_PG_TRAIL_LOCK = 0x5A6E_A0D1
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,8 @@ def record_event(
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     at = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_TRAIL_LOCK})
     head = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
@@ -87,6 +93,13 @@ def record_event(
     )
     session.flush()
     return seq
+
+
+def write_pending(session: Session) -> None:
+    """Write the events queued during a unit of work (called just before it commits)."""
+    pending = session.info.pop(PENDING_KEY, [])
+    for event in pending:
+        record_event(session, **event)
 
 
 def audit_trail(

@@ -39,6 +39,7 @@ from ledger.models import (
     new_uuid,
 )
 from ledger.money import format_minor, to_minor
+from ledger.permissions import allow
 from ledger.posting import EntryRequest, Line, post_entry
 
 PPM = 1_000_000
@@ -104,13 +105,15 @@ def receive_borrowing(
     amount: Money,
     received_on: dt.date,
     purpose: str,
-    recorded_by: str,
     rate_per_month: Decimal = Decimal(0),
     term_periods: int | None = None,
     frequency: str = "monthly",
     method: str = "declining_equal_instalments",
 ) -> BorrowingRecord:
     """Record money received into the bank: a loan (with its schedule) or a grant."""
+    recorded_by = allow(
+        session, "record", group_id, audit=f"received a {kind} from {lender} on {received_on}"
+    ).username
     group = get_group(session, group_id)
     lender = (lender or "").strip()
     purpose = (purpose or "").strip()
@@ -181,9 +184,11 @@ def pay_borrowing(
     amount: Money,
     *,
     paid_on: dt.date,
-    recorded_by: str,
 ) -> BorrowingStatement:
     """Pay the lender from the bank: interest due first, then principal."""
+    recorded_by = allow(
+        session, "record", group_id, audit=f"paid borrowing #{number} on {paid_on}"
+    ).username
     group = get_group(session, group_id)
     row = _find(session, group_id, number, lock=True)
     if row.kind != "loan":
@@ -256,6 +261,7 @@ def pay_borrowing(
 def borrowing_statement(
     session: Session, group_id: int, number: int, *, on: dt.date
 ) -> BorrowingStatement:
+    allow(session, "read", group_id)
     row = _find(session, group_id, number)
     schedule = [
         Instalment(i.number, i.due_on, i.principal, i.interest)
@@ -278,6 +284,7 @@ def borrowing_statement(
 
 
 def list_borrowings(session: Session, group_id: int) -> list[BorrowingRecord]:
+    allow(session, "read", group_id)
     rows = session.execute(
         select(GroupBorrowing)
         .where(GroupBorrowing.group_id == group_id)

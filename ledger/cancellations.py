@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from ledger.errors import MeetingError
 from ledger.groups import get_group
 from ledger.models import Meeting, MeetingCancellation
+from ledger.permissions import allow
 
 
-def cancel_meeting_day(
-    session: Session, group_id: int, day: dt.date, *, reason: str, recorded_by: str
-) -> None:
+def cancel_meeting_day(session: Session, group_id: int, day: dt.date, *, reason: str) -> None:
     """Record that the group will not meet on ``day``; the same request twice is one."""
+    actor = allow(session, "record", group_id)
     get_group(session, group_id)
     reason = (reason or "").strip()
     if not reason or len(reason) > 500:
@@ -34,12 +34,13 @@ def cancel_meeting_day(
         )
     if day in cancelled_days(session, group_id):
         return
+    allow(session, "record", group_id, audit=f"called off the meeting of {day}: {reason}")
     session.add(
         MeetingCancellation(
             group_id=group_id,
             meeting_date=day,
             reason=reason,
-            recorded_by=recorded_by,
+            recorded_by=actor.username,
             created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         )
     )
@@ -47,6 +48,7 @@ def cancel_meeting_day(
 
 
 def cancelled_days(session: Session, group_id: int) -> set[dt.date]:
+    allow(session, "read", group_id)
     return set(
         session.execute(
             select(MeetingCancellation.meeting_date).where(MeetingCancellation.group_id == group_id)

@@ -17,6 +17,7 @@ from ledger.errors import InvalidEntry, MeetingError
 from ledger.models import Cycle, Group
 from ledger.money import to_minor
 from ledger.periods import closed_through
+from ledger.permissions import allow
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ def open_cycle(
     fine_absent: Money | None = None,
 ) -> CycleRecord:
     """Start a cycle. Only one cycle of a group is open at a time."""
+    allow(session, "decide", group_id)
     currency = session.execute(select(Group.currency).where(Group.id == group_id)).scalar_one()
     if current_cycle(session, group_id, required=False) is not None:
         raise MeetingError("This group already has an open cycle; close it (share-out) first.")

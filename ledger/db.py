@@ -8,6 +8,7 @@ when another writer got there first, and turns the database's refusals into
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import time
@@ -21,7 +22,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger.audit import write_pending
 from ledger.errors import BookBusy, DatabaseRefused, LedgerError, RecordedRefusal
+from ledger.permissions import ACTOR_KEY, Actor
 
 T = TypeVar("T")
 
@@ -99,6 +102,8 @@ def _sqlite_engine(url: str) -> Engine:
 class Book:
     """One open book: an engine and the two kinds of unit of work."""
 
+    actor: Actor | None = None
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_book_engine(url)
@@ -124,6 +129,16 @@ class Book:
     def open(cls, db: str | os.PathLike[str] | None = None) -> Book:
         return cls(resolve_url(db))
 
+    def as_user(self, actor: Actor) -> Book:
+        """The same book, with ``actor`` signed in to every unit of work it runs.
+
+        Services check their permissions against that user; a book nobody signed in to
+        can open sessions but no service will read or write a group's books through it.
+        """
+        signed_in = copy.copy(self)
+        signed_in.actor = actor
+        return signed_in
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -143,7 +158,10 @@ class Book:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 with self._write() as session, session.begin():
-                    return work(session)
+                    session.info[ACTOR_KEY] = self.actor
+                    result = work(session)
+                    write_pending(session)
+                    return result
             except RecordedRefusal as refusal:
                 # Rolled back above; now keep the trace of the refusal on its own.
                 with self._write() as session, session.begin():
@@ -161,10 +179,17 @@ class Book:
     def read(self) -> Iterator[Session]:
         """A read-only session (a consistent snapshot; rolled back at the end)."""
         with self._read() as session:
+            session.info[ACTOR_KEY] = self.actor
             try:
                 yield session
             except DBAPIError as exc:
                 raise translate_db_error(exc) from exc
+            except RecordedRefusal as refusal:
+                # A refused read (another group's books) is kept in the trail too.
+                session.rollback()
+                with self._write() as trail, trail.begin():
+                    refusal.record(trail)
+                raise
             finally:
                 session.rollback()
 

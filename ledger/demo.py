@@ -49,10 +49,12 @@ from ledger.locations import resolve_location
 from ledger.meetings import add_item, close_meeting, open_meeting, set_line
 from ledger.members import add_member, list_members
 from ledger.money import money
+from ledger.permissions import Actor, acting_as, current_actor
 from ledger.queries import chain_head
 from ledger.rice import count_stock, receive_rice
 from ledger.rice_loans import create_rice_product, lend_rice, repay_rice
 from ledger.rice_position import rice_position
+from ledger.users import grant_role
 
 DEMO_SEED = 1707  # Siem Reap province (17), Puok district (07)
 PROVINCE = "Siem Reap"
@@ -289,6 +291,10 @@ _EMERGENCIES = (
 )
 
 
+# What the administrator who loads the demo becomes in each demo group, to try it all.
+DEMO_ROLES = ("treasurer", "coordinator")
+
+
 def load_demo(
     session: Session, *, today: dt.date, weeks: int = MAX_WEEKS, seed: int = DEMO_SEED
 ) -> DemoSummary:
@@ -302,6 +308,7 @@ def load_demo(
     """
     if not MIN_WEEKS <= weeks <= MAX_WEEKS:
         raise InvalidEntry(f"The demo covers {MIN_WEEKS} to {MAX_WEEKS} weeks, not {weeks}.")
+    loader = current_actor(session)
     members = meetings = entries = 0
     for plan in GROUPS:
         rng = random.Random(f"{seed}:{plan.code}")
@@ -309,6 +316,9 @@ def load_demo(
         members += added
         meetings += held
         entries += chain_head(session, group.id)[0]
+        if loader.user_id:  # an administrator stored in the book, not a test's stand-in
+            for role in DEMO_ROLES:
+                grant_role(session, loader, loader.username, group.code, role)
     return DemoSummary(len(GROUPS), members, meetings, entries)
 
 
@@ -338,6 +348,14 @@ def _meeting_days(plan: _Plan, today: dt.date, weeks: int) -> list[dt.date]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+_TREASURER, _CHAIR = frozenset({"treasurer"}), frozenset({"chair"})
+
+
+def _username(latin_name: str) -> str:
+    """The user name a demo officer would have: "Sok Chanthy" → "sok.chanthy"."""
+    return ".".join(latin_name.lower().split())
+
+
 class _GroupYear:
     """One group's year, meeting by meeting, with the loader's own model beside it."""
 
@@ -352,8 +370,8 @@ class _GroupYear:
         self.rng = rng
         self.days = _meeting_days(plan, today, weeks)
         self.box = _Box()
-        self.treasurer = next(p.latin for p in plan.people if p.role == "treasurer")
-        self.chair = next(p.latin for p in plan.people if p.role == "chair")
+        self.treasurer = _username(next(p.latin for p in plan.people if p.role == "treasurer"))
+        self.chair = _username(next(p.latin for p in plan.people if p.role == "chair"))
         self.loans: dict[str, int] = {}  # member code -> loan being repaid
         self.stops_paying: int | None = None  # a loan whose member stops after one payment
         self.currency = "KHR"
@@ -378,6 +396,24 @@ class _GroupYear:
             meeting_day=plan.weekday,
             location=location,
         )
+        # The group's own officers do its work: the treasurer records, the chair decides.
+        gid = self.group.id
+        self.as_treasurer = Actor(0, self.treasurer, self.treasurer, False, {gid: _TREASURER})
+        self.as_chair = Actor(0, self.chair, self.chair, False, {gid: _CHAIR})
+        with acting_as(self.session, self.as_chair):
+            self._terms()
+        with acting_as(self.session, self.as_treasurer):
+            for person in plan.people:
+                self._add(person, self.days[0])
+            for index, day in enumerate(self.days):
+                self._meeting(index, day)
+            if plan.rice_bank:
+                self._rice_season()
+        return self.group, self.added, len(self.days)
+
+    def _terms(self) -> None:
+        """The cycle's terms and the loan product, as the chair sets them."""
+        plan = self.plan
         start = self.days[0]
         open_cycle(
             self.session,
@@ -400,18 +436,10 @@ class _GroupYear:
             rate_per_month=Decimal("0.02"),
             term_periods=12 if weekly else 6,
             frequency="weekly" if weekly else "monthly",
-            created_by=self.chair,
             rounding_unit=self._khr(100),
             late_penalty=self._khr(1_000),
             override_reason="2 % a month, as the group's constitution sets it",
         )
-        for person in plan.people:
-            self._add(person, start)
-        for index, day in enumerate(self.days):
-            self._meeting(index, day)
-        if plan.rice_bank:
-            self._rice_season()
-        return self.group, self.added, len(self.days)
 
     def _rice_season(self) -> None:
         """The rice bank's year: 2 t of paddy from the NGO, lent in the lean season at
@@ -419,7 +447,7 @@ class _GroupYear:
         one not at all, so both show as overdue), and a count that finds rats' damage."""
         gid, day = self.group.id, self.days
         after = [d + dt.timedelta(days=1) for d in day]  # rice moves the day after meeting
-        kwargs = {"recorded_by": self.treasurer, "today": self.today}
+        kwargs = {"today": self.today}
         receive_rice(
             self.session,
             gid,
@@ -432,16 +460,16 @@ class _GroupYear:
             ("CONS", "Consumption paddy", "0.20", 180),
             ("SEED", "Seed paddy", "0.30", 150),
         ):
-            create_rice_product(
-                self.session,
-                gid,
-                code,
-                name,
-                interest=Decimal(rate),
-                term_days=days,
-                cash_repayment=code == "CONS",
-                created_by=self.chair,
-            )
+            with acting_as(self.session, self.as_chair):
+                create_rice_product(
+                    self.session,
+                    gid,
+                    code,
+                    name,
+                    interest=Decimal(rate),
+                    term_days=days,
+                    cash_repayment=code == "CONS",
+                )
         lend_on = after[self._at(0.3)]
         borrowers = [m for m in list_members(self.session, gid, on=lend_on)][:8]
         loans = []
@@ -457,7 +485,7 @@ class _GroupYear:
                     product,
                     money(kg, "RICE"),
                     on=lend_on,
-                    approved_by=self.chair,
+                    approver=self.as_chair,
                     purpose=purpose,
                     **kwargs,
                 )
@@ -515,7 +543,7 @@ class _GroupYear:
         if plan.joiner and index == self._at(plan.joiner[0]):
             self._add(plan.joiner[1], day)
         leaving = plan.leaver.member if plan.leaver and index == self._at(plan.leaver.at) else None
-        meeting = open_meeting(self.session, self.group.id, day, self.treasurer, today=self.today)
+        meeting = open_meeting(self.session, self.group.id, day, today=self.today)
         mid = meeting.id
         fund_at_open = box.social_fund
         for code in sorted(box.holdings):
@@ -555,9 +583,7 @@ class _GroupYear:
         for event in plan.counts:
             if index == self._at(event.at):
                 difference, comment = event.amount, event.memo
-        close_meeting(
-            self.session, mid, self._khr(expected + difference), self.treasurer, comment=comment
-        )
+        close_meeting(self.session, mid, self._khr(expected + difference), comment=comment)
         box.cash = expected + difference
 
     def _line(self, meeting_id: int, code: str) -> None:
@@ -636,12 +662,12 @@ class _GroupYear:
             "LOAN",
             self._khr(amount),
             purpose=self.rng.choice(_PURPOSES),
-            recorded_by=self.treasurer,
             applied_on=day,
             votes_for=len(self.box.holdings) - 1,
             votes_against=0,
         )
-        approve_loan(self.session, loan.id, self.chair, on=day)
+        with acting_as(self.session, self.as_chair):
+            approve_loan(self.session, loan.id, on=day)
         lend_at_meeting(self.session, meeting_id, loan.id)
         if self.stops_paying is None and index >= self._at(0.55):
             self.stops_paying = loan.id

@@ -14,6 +14,7 @@ from ledger.errors import InvalidEntry, UnknownGroup
 from ledger.locations import Location
 from ledger.models import Group, new_uuid
 from ledger.money import commodity
+from ledger.permissions import CREATED_KEY, allow, readable_groups
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 KINDS = {
@@ -82,8 +83,10 @@ def create_group(
     chart: bool = True,
 ) -> GroupRecord:
     """Register a group. With ``chart`` (the default) it gets the standard accounts;
-    the general-journal import makes bare groups whose accounts come from the file."""
+    the general-journal import makes bare groups whose accounts come from the file.
+    Administrators create groups; they then give people roles in them."""
     code = check_code(code)
+    allow(session, "create_group", None)
     if kind not in KINDS:
         raise InvalidEntry(f"Unknown kind of group {kind!r}; use one of {', '.join(KINDS)}.")
     if meeting_frequency not in FREQUENCIES:
@@ -118,6 +121,8 @@ def create_group(
     session.flush()
     if chart:
         open_group_accounts(session, group.id, currency)
+    allow(session, "create_group", None, audit=f"created group {code} ({label})")
+    session.info.setdefault(CREATED_KEY, set()).add(group.id)
     return _record(group)
 
 
@@ -125,6 +130,7 @@ def find_group(session: Session, code: str) -> GroupRecord:
     group = session.execute(select(Group).where(Group.code == code.strip())).scalar_one_or_none()
     if group is None:
         raise UnknownGroup(f"There is no group with code {code!r} in this book.")
+    allow(session, "read", group.id)
     return _record(group)
 
 
@@ -132,8 +138,14 @@ def get_group(session: Session, group_id: int) -> GroupRecord:
     group = session.get(Group, group_id)
     if group is None:
         raise UnknownGroup(f"There is no group with id {group_id} in this book.")
+    allow(session, "read", group.id)
     return _record(group)
 
 
 def list_groups(session: Session) -> list[GroupRecord]:
-    return [_record(g) for g in session.execute(select(Group).order_by(Group.code)).scalars()]
+    """The groups the signed-in user may read (a user sees nothing of other groups)."""
+    query = select(Group).order_by(Group.code)
+    readable = readable_groups(session)
+    if readable is not None:
+        query = query.where(Group.id.in_(readable))
+    return [_record(g) for g in session.execute(query).scalars()]

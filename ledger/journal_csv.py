@@ -27,6 +27,7 @@ from ledger.errors import ImportRejected, JournalImportError, LedgerError, Unkno
 from ledger.groups import GroupRecord, check_code, create_group, find_group
 from ledger.models import Account, Group, JournalEntry, Posting
 from ledger.money import commodity, decimal_text, parse_amount
+from ledger.permissions import allow, current_actor, readable_groups, take_role_in_new_group
 from ledger.posting import EntryRequest, Line, post_entries
 from ledger.queries import POSTING_ENTRY
 
@@ -59,10 +60,14 @@ def import_journal(
     session: Session,
     path: str | Path,
     *,
-    author: str,
     on_progress: Progress | None = None,
 ) -> ImportSummary:
-    """Import a journal CSV into the book through the one write path."""
+    """Import a journal CSV into the book through the one write path.
+
+    The signed-in user must record for every existing group in the file; groups the file
+    brings new are created only by an administrator, who then records their history.
+    """
+    author = current_actor(session).username
     importer = _Importer(session, author, on_progress)
     try:
         importer.run(path)
@@ -194,6 +199,7 @@ class _Importer:
                 group = find_group(self.session, code)
             except UnknownGroup:
                 group = create_group(self.session, code, chart=False)
+                take_role_in_new_group(self.session, group.id, "treasurer")
                 self.groups_created.append(code)
             self.groups[code] = group
             self.accounts[code] = accounts_by_name(self.session, group.id)
@@ -235,7 +241,12 @@ def export_journal(session: Session, path: str | Path, *, group_id: int | None =
         .execution_options(yield_per=10_000)
     )
     if group_id is not None:
+        allow(session, "read", group_id)
         query = query.where(Posting.group_id == group_id)
+    else:
+        readable = readable_groups(session)
+        if readable is not None:
+            query = query.where(Posting.group_id.in_(readable))
     rows = 0
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")

@@ -24,6 +24,7 @@ from ledger.groups import get_group
 from ledger.loan_products import get_product
 from ledger.loans import LoanError, LoanStatement, loan_row, loan_statement, store_schedule
 from ledger.models import Loan, LoanEvent, Meeting, MeetingRepayment
+from ledger.permissions import allow, current_actor
 from ledger.posting import EntryRequest, Line, post_entry
 
 
@@ -33,11 +34,12 @@ def reschedule_loan(
     *,
     on: dt.date,
     term_periods: int,
-    decided_by: str,
     reason: str,
 ) -> LoanStatement:
-    """Spread what is owed on ``on`` over ``term_periods`` new instalments."""
+    """Spread what is owed on ``on`` over ``term_periods`` new instalments (the chair's
+    decision, made as the signed-in chair)."""
     loan = _checked(session, loan_id, on, reason, "rescheduled")
+    decided_by = current_actor(session).username
     if not 1 <= term_periods <= 520:
         raise LoanError("A new schedule has 1 to 520 instalments.")
     before = loan_statement(session, loan_id, on=on)
@@ -61,11 +63,10 @@ def reschedule_loan(
     return loan_statement(session, loan_id, on=on)
 
 
-def write_off_loan(
-    session: Session, loan_id: int, *, on: dt.date, decided_by: str, reason: str
-) -> LoanStatement:
+def write_off_loan(session: Session, loan_id: int, *, on: dt.date, reason: str) -> LoanStatement:
     """Write off the principal still owed on ``on``; later payments are recoveries."""
     loan = _checked(session, loan_id, on, reason, "written off")
+    decided_by = current_actor(session).username
     owed = loan_statement(session, loan_id, on=on).principal_outstanding
     assert loan.account_id is not None
     if owed == 0 or balance_of(session, loan.account_id) != owed:
@@ -95,6 +96,7 @@ def write_off_loan(
 def _checked(session: Session, loan_id: int, on: dt.date, reason: str, action: str) -> Loan:
     """The checks both decisions share: an active loan, a reason, no payment after it."""
     loan = loan_row(session, loan_id, lock=True)
+    allow(session, "decide", loan.group_id, audit=f"loan #{loan.number} {action}: {reason}")
     if loan.status != "disbursed":
         raise LoanError(
             f"Loan #{loan.number} is {loan.status}; only a loan being repaid is {action}."

@@ -23,6 +23,7 @@ from ledger.loan_schedule import METHODS, Frequency, Method
 from ledger.loan_state import DEFAULT_ORDER, check_order
 from ledger.models import LoanProduct
 from ledger.money import format_minor, to_minor
+from ledger.permissions import allow
 
 NBC_CAP_PER_YEAR = Decimal("0.18")
 PPM = 1_000_000
@@ -115,7 +116,6 @@ def create_product(
     rate_per_month: Decimal,
     term_periods: int,
     frequency: Frequency,
-    created_by: str,
     rounding_unit: Money | None = None,
     grace_periods: int = 0,
     late_penalty: Money | None = None,
@@ -124,7 +124,9 @@ def create_product(
     override_reason: str | None = None,
     allocation_order: str = DEFAULT_ORDER,
 ) -> ProductRecord:
-    """Add a product. Flat interest or a rate above the cap needs ``override_reason``."""
+    """Add a product (the chair decides the group's terms). Flat interest or a rate above
+    the cap needs ``override_reason``."""
+    actor = allow(session, "decide", group_id, audit=f"created loan product {code.strip()}")
     currency = get_group(session, group_id).currency
     code = code.strip()
     if not code or len(code) > 32:
@@ -170,7 +172,7 @@ def create_product(
         cap_ppm_per_year=cap_ppm,
         override_reason=reason,
         allocation_order=order,
-        created_by=created_by,
+        created_by=actor.username,
         created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
     )
     record = _record(product)
@@ -202,6 +204,7 @@ def products_by_id(session: Session, ids: set[int]) -> dict[int, ProductRecord]:
 
 
 def list_products(session: Session, group_id: int) -> list[ProductRecord]:
+    allow(session, "read", group_id)
     rows = session.execute(
         select(LoanProduct).where(LoanProduct.group_id == group_id).order_by(LoanProduct.code)
     ).scalars()

@@ -51,6 +51,7 @@ from ledger.models import (
     new_uuid,
 )
 from ledger.money import format_minor, from_minor, to_minor
+from ledger.permissions import allow
 
 
 class LoanError(LedgerError):
@@ -211,12 +212,13 @@ def apply_for_loan(
     amount: Money,
     *,
     purpose: str,
-    recorded_by: str,
     applied_on: dt.date,
     votes_for: int | None = None,
     votes_against: int | None = None,
     guarantors: str | None = None,
 ) -> LoanRecord:
+    """Record a member's application; the signed-in treasurer is its recorder."""
+    actor = allow(session, "record", group_id)
     group = get_group(session, group_id)
     member = find_member(session, group_id, member_code)
     if not member.active_on(applied_on):
@@ -251,33 +253,44 @@ def apply_for_loan(
         votes_for=votes_for,
         votes_against=votes_against,
         applied_on=applied_on,
-        recorded_by=recorded_by,
+        recorded_by=actor.username,
         status="applied",
     )
     session.add(loan)
     session.flush()
+    allow(
+        session,
+        "record",
+        group_id,
+        audit=f"recorded loan application #{number} of {member.code} for "
+        f"{format_minor(minor, group.currency)}",
+    )
     return _record(session, loan)
 
 
-def approve_loan(session: Session, loan_id: int, approved_by: str, *, on: dt.date) -> LoanRecord:
-    """Approve an application. The approver cannot be the person who recorded it."""
+def approve_loan(session: Session, loan_id: int, *, on: dt.date) -> LoanRecord:
+    """Approve an application as the signed-in chair or coordinator, who cannot be the
+    person who recorded it (maker ≠ checker, by user, checked here and by the database)."""
     loan = loan_row(session, loan_id, lock=True)
+    actor = allow(session, "approve_loan", loan.group_id)
     if loan.status != "applied":
         raise LoanError(f"Loan #{loan.number} is {loan.status}; only an application is approved.")
-    if approved_by == loan.recorded_by:
+    if actor.username == loan.recorded_by:
         raise LoanError(
-            f"{approved_by} recorded this application and so cannot approve it; another "
+            f"{actor.username} recorded this application and so cannot approve it; another "
             "officer of the group (usually the chair) must."
         )
     loan.status = "approved"
-    loan.approved_by = approved_by
+    loan.approved_by = actor.username
     loan.approved_on = on
     session.flush()
+    allow(session, "approve_loan", loan.group_id, audit=f"approved loan #{loan.number} on {on}")
     return _record(session, loan)
 
 
-def reject_loan(session: Session, loan_id: int, rejected_by: str) -> LoanRecord:
+def reject_loan(session: Session, loan_id: int) -> LoanRecord:
     loan = loan_row(session, loan_id, lock=True)
+    allow(session, "approve_loan", loan.group_id, audit=f"rejected loan #{loan.number}")
     if loan.status not in ("applied", "approved") or loan.disburse_meeting_id is not None:
         raise LoanError(f"Loan #{loan.number} is {loan.status} and can no longer be rejected.")
     loan.status = "rejected"
@@ -661,11 +674,15 @@ def loan_statement(session: Session, loan_id: int, *, on: dt.date) -> LoanStatem
 
     Payments count once their meeting has closed, and only those made by ``on``.
     """
-    return loan_statements(session, [loan_row(session, loan_id)], on=on)[0]
+    loan = loan_row(session, loan_id)
+    allow(session, "read", loan.group_id)
+    return loan_statements(session, [loan], on=on)[0]
 
 
 def loan_statements(session: Session, loans: list[Loan], *, on: dt.date) -> list[LoanStatement]:
     """Statements of many loans at once (the portfolio report reads thousands)."""
+    for group_id in {loan.group_id for loan in loans}:
+        allow(session, "read", group_id)
     data = _load(session, loans)
     products = products_by_id(session, {loan.product_id for loan in loans})
     codes = _member_codes(session, [loan.member_id for loan in loans])
@@ -694,6 +711,7 @@ def _member_codes(session: Session, member_ids: list[int]) -> dict[int, str]:
 
 def find_loan(session: Session, group_id: int, number: int) -> LoanRecord:
     """A loan by the number the group knows it by (loan #3)."""
+    allow(session, "read", group_id)
     loan = session.execute(
         select(Loan).where(Loan.group_id == group_id, Loan.number == number)
     ).scalar_one_or_none()
@@ -703,6 +721,7 @@ def find_loan(session: Session, group_id: int, number: int) -> LoanRecord:
 
 
 def loans_of_group(session: Session, group_id: int) -> list[Loan]:
+    allow(session, "read", group_id)
     return list(
         session.execute(select(Loan).where(Loan.group_id == group_id).order_by(Loan.number))
         .scalars()
@@ -714,13 +733,17 @@ def loans_of_member(session: Session, member_id: int) -> list[LoanRecord]:
     rows = session.execute(
         select(Loan).where(Loan.member_id == member_id).order_by(Loan.number)
     ).scalars()
-    return [_record(session, loan) for loan in rows]
+    loans = list(rows)
+    for group_id in {loan.group_id for loan in loans}:
+        allow(session, "read", group_id)
+    return [_record(session, loan) for loan in loans]
 
 
 def _open_meeting(session: Session, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
         raise LoanError(f"There is no meeting #{meeting_id}.")
+    allow(session, "record", meeting.group_id)
     if meeting.status != "open":
         raise LoanError(f"Meeting #{meeting.number} is closed.")
     return meeting

@@ -50,6 +50,7 @@ from ledger.models import (
 )
 from ledger.money import format_minor, to_minor
 from ledger.periods import closed_through
+from ledger.permissions import allow
 from ledger.posting import EntryRequest, Line, post_entries
 from ledger.queries import open_meeting_of
 from ledger.rice import kg
@@ -217,11 +218,11 @@ def open_meeting(
     session: Session,
     group_id: int,
     meeting_date: dt.date,
-    opened_by: str,
     *,
     today: dt.date | None = None,
 ) -> MeetingRecord:
     """Open the group's next meeting, with the cash box as the last meeting left it."""
+    actor = allow(session, "record", group_id, audit=f"opened the meeting of {meeting_date}")
     today = today or dt.date.today()
     cycle = current_cycle(session, group_id)
     assert cycle is not None
@@ -261,7 +262,7 @@ def open_meeting(
         meeting_date=meeting_date,
         status="open",
         opening_cash=balance_of(session, accounts.get("cash_box").id),
-        opened_by=opened_by,
+        opened_by=actor.username,
     )
     session.add(meeting)
     session.flush()
@@ -272,10 +273,12 @@ def get_meeting(session: Session, meeting_id: int) -> MeetingRecord:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
         raise MeetingError(f"There is no meeting #{meeting_id}.")
+    allow(session, "read", meeting.group_id)
     return _meeting_record(meeting)
 
 
 def find_meeting(session: Session, group_id: int, meeting_date: dt.date) -> MeetingRecord | None:
+    allow(session, "read", group_id)
     meeting = session.execute(
         select(Meeting).where(Meeting.group_id == group_id, Meeting.meeting_date == meeting_date)
     ).scalar_one_or_none()
@@ -288,6 +291,7 @@ def _open_for_changes(session: Session, meeting_id: int) -> Meeting:
     ).scalar_one_or_none()
     if meeting is None:
         raise MeetingError(f"There is no meeting #{meeting_id}.")
+    allow(session, "record", meeting.group_id)
     if meeting.status != "open":
         raise MeetingError(
             f"Meeting #{meeting.number} of {meeting.meeting_date.isoformat()} is closed; "
@@ -627,7 +631,6 @@ def close_meeting(
     session: Session,
     meeting_id: int,
     counted_cash: Money,
-    closed_by: str,
     *,
     comment: str | None = None,
 ) -> MeetingSummary:
@@ -637,6 +640,7 @@ def close_meeting(
     ).scalar_one_or_none()
     if meeting is None:
         raise MeetingError(f"There is no meeting #{meeting_id}.")
+    actor = allow(session, "record", meeting.group_id)
     group = get_group(session, meeting.group_id)
     counted = to_minor(counted_cash, expected=group.currency)
     if meeting.status == "closed":
@@ -676,7 +680,14 @@ def close_meeting(
             row.amount = item.amount
     check_bank_covers_loans(session, meeting)
     _allocate_repayments(session, meeting)
-    requests = _entries(session, meeting, group.currency, summary, counted, note, closed_by)
+    allow(
+        session,
+        "record",
+        meeting.group_id,
+        audit=f"closed the meeting of {meeting.meeting_date} with "
+        f"{format_minor(counted, group.currency)} counted",
+    )
+    requests = _entries(session, meeting, group.currency, summary, counted, note, actor.username)
     post_entries(session, requests)
     _settle_loans(session, meeting, summary)
     for item in summary.items:
@@ -686,7 +697,7 @@ def close_meeting(
     meeting.expected_cash = summary.expected_cash
     meeting.counted_cash = counted
     meeting.difference_comment = note or None
-    meeting.closed_by = closed_by
+    meeting.closed_by = actor.username
     meeting.closed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     session.flush()
     return meeting_summary(session, meeting_id)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ledger.csvfile import read_csv
 from ledger.errors import ImportRejected, LedgerError, UnknownMember
 from ledger.members import MemberRecord, add_member, find_member
+from ledger.permissions import allow
 
 REQUIRED = ("code", "name_latin", "joined_on")
 OPTIONAL = ("name_khmer", "sex", "phone", "household", "id_poor", "id_poor_number", "role")
@@ -31,6 +32,7 @@ class MemberImportSummary:
 
 
 def import_members(session: Session, group_id: int, path: str | Path) -> MemberImportSummary:
+    allow(session, "record", group_id)
     added = unchanged = rows = 0
     seen: dict[str, int] = {}
     for row, values in read_csv(path, required=REQUIRED, optional=OPTIONAL):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ledger.chart import open_member_accounts
 from ledger.errors import MemberError, UnknownMember
 from ledger.models import Group, Member, new_uuid
+from ledger.permissions import allow, may_read_personal
 
 SEXES = {"F": "F", "M": "M", "X": "X", "FEMALE": "F", "MALE": "M", "W": "F"}
 ROLES = ("member", "treasurer", "chair", "secretary")
@@ -37,6 +38,8 @@ class MemberRecord:
     role: str
     joined_on: dt.date | None
     exited_on: dt.date | None
+    # True when the reader's role may not see phone and ID-Poor numbers (they are None).
+    personal_hidden: bool = False
 
     def active_on(self, day: dt.date) -> bool:
         """Whether the member belongs to the group that day; a member who leaves at a
@@ -45,7 +48,14 @@ class MemberRecord:
         return joined and (self.exited_on is None or day <= self.exited_on)
 
 
-def _record(m: Member) -> MemberRecord:
+def _record(m: Member, *, personal: bool = True) -> MemberRecord:
+    """The member as the reader may see them: phone and ID-Poor number only for the
+    roles that work with members in person (treasurer, chair)."""
+    if not personal:
+        return MemberRecord(
+            m.id, m.group_id, m.uuid, m.code, m.name_latin, m.name_khmer, m.sex, None,
+            m.household, m.id_poor, None, m.role, m.joined_on, m.exited_on, True,
+        )  # fmt: skip
     return MemberRecord(
         m.id,
         m.group_id,
@@ -93,6 +103,7 @@ def add_member(
     joined_on: dt.date,
 ) -> MemberRecord:
     """Add a member (joining mid-cycle is fine) and open their savings and share accounts."""
+    allow(session, "record", group_id)
     code = code.strip()
     if not _CODE.match(code):
         raise MemberError(
@@ -150,22 +161,26 @@ def find_member(session: Session, group_id: int, code: str) -> MemberRecord:
     ).scalar_one_or_none()
     if member is None:
         raise UnknownMember(f"The group has no member with code {code.strip()!r}.")
-    return _record(member)
+    allow(session, "read", group_id)
+    return _record(member, personal=may_read_personal(session, group_id))
 
 
 def get_member(session: Session, member_id: int) -> MemberRecord:
     member = session.get(Member, member_id)
     if member is None:
         raise UnknownMember(f"There is no member #{member_id}.")
-    return _record(member)
+    allow(session, "read", member.group_id)
+    return _record(member, personal=may_read_personal(session, member.group_id))
 
 
 def list_members(
     session: Session, group_id: int, *, on: dt.date | None = None
 ) -> list[MemberRecord]:
     """Members in code order; with ``on``, only those who belong to the group that day."""
+    allow(session, "read", group_id)
+    personal = may_read_personal(session, group_id)
     members = [
-        _record(m)
+        _record(m, personal=personal)
         for m in session.execute(
             select(Member).where(Member.group_id == group_id).order_by(Member.code)
         ).scalars()
@@ -176,5 +191,6 @@ def list_members(
 def mark_exited(session: Session, member_id: int, on: dt.date) -> None:
     member = session.get(Member, member_id)
     assert member is not None
+    allow(session, "record", member.group_id)
     member.exited_on = on
     session.flush()

@@ -35,7 +35,15 @@ def current_revision(book: Book) -> str | None:
 
 
 def upgrade(book: Book, revision: str = "head") -> None:
-    """Bring the book to ``revision`` (creating it if empty), all or nothing."""
+    """Bring the book to ``revision`` (creating it if empty), all or nothing. An SQLite
+    book that holds data is backed up first."""
+    from ledger.backup import book_file, take_backup
+
+    path = book_file(book.url)
+    current = current_revision(book)
+    target = head_revision() if revision == "head" else revision
+    if path is not None and current is not None and current != target:
+        take_backup(path, "before-upgrade")
     _run(book, lambda cfg: command.upgrade(cfg, revision))
 
 

@@ -25,6 +25,7 @@ from ledger.errors import IdempotencyConflict, ImportRejected, LedgerError, Unkn
 from ledger.groups import get_group
 from ledger.members import find_member
 from ledger.money import format_minor
+from ledger.permissions import allow
 from ledger.posting import EntryRequest, Line, post_entries
 
 REQUIRED = ("member",)
@@ -44,12 +45,14 @@ def import_opening_balances(
     path: str | Path,
     *,
     as_of: dt.date,
-    author: str,
     cash_box: int = 0,
     bank: int = 0,
     social_fund: int = 0,
 ) -> OpeningSummary:
     """Post opening balances; group amounts are in minor units of the group's currency."""
+    author = allow(
+        session, "record", group_id, audit=f"imported opening balances as of {as_of}"
+    ).username
     group = get_group(session, group_id)
     accounts = GroupAccounts(session, group_id)
     cycle = current_cycle(session, group_id, required=False)

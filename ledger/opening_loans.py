@@ -32,6 +32,7 @@ from ledger.loans import open_loan_account, store_schedule
 from ledger.members import find_member
 from ledger.models import Loan, new_uuid
 from ledger.money import format_minor
+from ledger.permissions import allow
 from ledger.posting import EntryRequest, Line, post_entries
 
 REQUIRED = ("member", "product", "amount", "disbursed_on", "outstanding")
@@ -60,8 +61,11 @@ class _Row:
 
 
 def import_opening_loans(
-    session: Session, group_id: int, path: str | Path, *, as_of: dt.date, author: str
+    session: Session, group_id: int, path: str | Path, *, as_of: dt.date
 ) -> OpeningLoansSummary:
+    author = allow(
+        session, "record", group_id, audit=f"imported opening loans as of {as_of}"
+    ).username
     group = get_group(session, group_id)
     products = {p.code: p for p in list_products(session, group_id)}
     rows = [

@@ -25,6 +25,7 @@ from ledger.models import (
     PeriodCloseBalance,
     Posting,
 )
+from ledger.permissions import allow
 from ledger.queries import POSTING_ENTRY, chain_head, open_meeting_of
 
 
@@ -52,11 +53,13 @@ def close_period(
     session: Session,
     group_id: int,
     through: dt.date,
-    closed_by: str,
     *,
     today: dt.date | None = None,
 ) -> ClosedPeriodRecord:
     """Close the group's books through ``through`` and keep its balances on that day."""
+    closed_by = allow(
+        session, "decide", group_id, audit=f"closed the books through {through}"
+    ).username
     # Lock the group as the write path does, so no entry lands between reading the
     # head and recording it.
     session.execute(select(Group.id).where(Group.id == group_id).with_for_update())
@@ -112,6 +115,7 @@ def closed_through(session: Session, group_id: int) -> dt.date | None:
 
 def period_closes(session: Session, group_id: int) -> list[ClosedPeriodRecord]:
     """Every close of the group, oldest first, with how many balances each kept."""
+    allow(session, "read", group_id)
     kept = (
         select(PeriodCloseBalance.close_id, func.count().label("n"))
         .group_by(PeriodCloseBalance.close_id)

@@ -12,19 +12,29 @@ Roles, as savings groups and their NGOs divide the work:
   periods;
 - **coordinator**: reads and audits many groups and approves loans above the group's
   threshold, but never posts cash;
-- **administrator** (a flag on the user, not a group role): manages users, and sees no
-  group's books unless also given a role in it.
+- **administrator** (a flag on the user, not a group role): manages users and creates
+  groups, and sees no group's books unless also given a role in it.
+
+The signed-in user travels with the unit of work: ``Book.as_user(actor)`` puts it on every
+session the book opens, and each service calls ``allow(session, action, group_id)`` before
+it reads or writes. A session with nobody signed in may do nothing with a group's books.
+The author written into the books (``recorded_by``, ``approved_by``...) is always the
+actor's user name, never a name the caller passes in: that is what makes maker ≠ checker
+mean two different people, not two different strings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.audit import record_event
-from ledger.errors import RecordedRefusal
+from ledger.audit import PENDING_KEY, record_event
+from ledger.errors import LedgerError, RecordedRefusal
+from ledger.models import Group
 
 ROLES = ("treasurer", "chair", "coordinator")
 ACTIONS: Mapping[str, frozenset[str]] = {
@@ -35,6 +45,12 @@ ACTIONS: Mapping[str, frozenset[str]] = {
     "decide": frozenset({"chair"}),
     "audit": frozenset({"chair", "coordinator"}),
 }
+# Actions on the book as a whole rather than on one group's books.
+ADMIN_ACTIONS = frozenset({"manage_users", "create_group"})
+# Actions that change a group's books: a permitted one is written to the audit trail.
+WRITE_ACTIONS = frozenset({"record", "approve_loan", "decide"})
+ACTOR_KEY = "sansam.actor"
+CREATED_KEY = "sansam.created_groups"  # groups created in this unit of work
 ACTION_WORDS = {
     "read": "read the books of",
     "read_personal": "see members' personal details in",
@@ -43,7 +59,12 @@ ACTION_WORDS = {
     "decide": "decide for",
     "audit": "read the audit trail of",
     "manage_users": "manage users of",
+    "create_group": "create groups in",
 }
+
+
+class NotSignedIn(LedgerError):
+    """A service was called with nobody signed in."""
 
 
 class PermissionDenied(RecordedRefusal):
@@ -66,21 +87,36 @@ class PermissionDenied(RecordedRefusal):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The signed-in user, with their roles per group (group id → roles)."""
+    """The signed-in user, with their roles per group (group id → roles).
+
+    ``everywhere`` holds roles in every group of the book. No user stored in a book has
+    it (``sign_in`` never sets it); it is for trusted programs acting for the book as a
+    whole, such as the demo loader and the test suite.
+    """
 
     user_id: int
     username: str
     display_name: str
     is_admin: bool
     roles: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    everywhere: frozenset[str] = frozenset()
+
+    def roles_in(self, group_id: int) -> frozenset[str]:
+        return self.roles.get(group_id, frozenset()) | self.everywhere
 
     def may(self, action: str, group_id: int | None) -> bool:
-        if action == "manage_users":
+        if action in ADMIN_ACTIONS:
             return self.is_admin
         allowed = ACTIONS.get(action)
         if allowed is None:
             raise ValueError(f"unknown action {action!r}")
-        return group_id is not None and bool(self.roles.get(group_id, frozenset()) & allowed)
+        return group_id is not None and bool(self.roles_in(group_id) & allowed)
+
+    def readable_groups(self) -> frozenset[int] | None:
+        """The groups this user may read, or None for every group."""
+        if self.everywhere & ACTIONS["read"]:
+            return None
+        return frozenset(g for g, roles in self.roles.items() if roles & ACTIONS["read"])
 
 
 def require(actor: Actor, action: str, group_id: int | None, *, group_code: str = "") -> None:
@@ -88,7 +124,7 @@ def require(actor: Actor, action: str, group_id: int | None, *, group_code: str 
     if actor.may(action, group_id):
         return
     where = f"group {group_code}" if group_code else "this group"
-    if action == "manage_users":
+    if action in ADMIN_ACTIONS:
         where = "this book"
     raise PermissionDenied(
         f"{actor.display_name} ({actor.username}) may not {ACTION_WORDS[action]} {where}.",
@@ -96,3 +132,97 @@ def require(actor: Actor, action: str, group_id: int | None, *, group_code: str 
         action=action,
         group_id=group_id,
     )
+
+
+def current_actor(session: Session) -> Actor:
+    """The user the unit of work runs for; refuses when nobody is signed in."""
+    actor = session.info.get(ACTOR_KEY)
+    if not isinstance(actor, Actor):
+        raise NotSignedIn("Sign in first: nobody is signed in to this book.")
+    return actor
+
+
+def allow(session: Session, action: str, group_id: int | None, *, audit: str = "") -> Actor:
+    """Check that the signed-in user may take ``action`` in the group, and return them.
+
+    A refusal rolls the work back and is kept in the audit trail. A permitted change of
+    the books with an ``audit`` text is queued for the trail too, and written by
+    ``Book.write`` in the same transaction just before it commits (so the trail's lock
+    is held for a moment, not for the whole unit of work).
+    """
+    actor = current_actor(session)
+    if not actor.may(action, group_id):
+        code = ""
+        if group_id is not None:
+            code = session.execute(select(Group.code).where(Group.id == group_id)).scalar() or ""
+        require(actor, action, group_id, group_code=code)
+    if audit:
+        session.info.setdefault(PENDING_KEY, []).append(
+            {"actor": actor.username, "action": action, "group_id": group_id, "detail": audit}
+        )
+    return actor
+
+
+def log_reading(session: Session, kind: str, group_id: int | None, detail: str) -> Actor:
+    """Keep an export or a verification in the audit trail (``kind`` names it), after
+    checking the user may read the group (``None``: the groups they may read)."""
+    actor = current_actor(session)
+    if group_id is not None:
+        allow(session, "read", group_id)
+    session.info.setdefault(PENDING_KEY, []).append(
+        {"actor": actor.username, "action": kind, "group_id": group_id, "detail": detail}
+    )
+    return actor
+
+
+def allow_posting(session: Session, group_id: int) -> Actor:
+    """The one write path's own check: only someone who records or decides for the group
+    posts to its books (a coordinator, who reads and approves, never does)."""
+    actor = current_actor(session)
+    if actor.may("decide", group_id):
+        return actor
+    return allow(session, "record", group_id)
+
+
+def take_role_in_new_group(session: Session, group_id: int, role: str) -> Actor:
+    """For the rest of this unit of work, give the signed-in user ``role`` in a group
+    they have just created in it (an administrator loading a group's history from a
+    journal file records it). Nothing is stored: the next unit of work starts without."""
+    actor = current_actor(session)
+    if group_id not in session.info.get(CREATED_KEY, ()):
+        raise PermissionDenied(
+            "A role is taken only in a group created in the same piece of work.",
+            actor=actor.username,
+            action="take_role",
+            group_id=group_id,
+        )
+    roles = dict(actor.roles)
+    roles[group_id] = actor.roles_in(group_id) | {role}
+    acting = Actor(
+        actor.user_id, actor.username, actor.display_name, actor.is_admin, roles,
+        actor.everywhere,
+    )  # fmt: skip
+    session.info[ACTOR_KEY] = acting
+    return acting
+
+
+def may_read_personal(session: Session, group_id: int) -> bool:
+    """Whether the signed-in user may see members' phone and ID-Poor numbers."""
+    return current_actor(session).may("read_personal", group_id)
+
+
+def readable_groups(session: Session) -> frozenset[int] | None:
+    """The groups the signed-in user may read (None: all of them)."""
+    return current_actor(session).readable_groups()
+
+
+@contextmanager
+def acting_as(session: Session, actor: Actor) -> Iterator[Actor]:
+    """Let another signed-in user act within this unit of work: a chair who enters her
+    PIN on the treasurer's screen to approve a loan countersigns it this way."""
+    before = session.info.get(ACTOR_KEY)
+    session.info[ACTOR_KEY] = actor
+    try:
+        yield actor
+    finally:
+        session.info[ACTOR_KEY] = before

@@ -36,6 +36,7 @@ from ledger.groups import GroupRecord, get_group, list_groups
 from ledger.loans import LoanStatement, loan_statements
 from ledger.locations import location_from_codes
 from ledger.models import Loan
+from ledger.permissions import allow
 
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("current", 0, 0),
@@ -45,6 +46,7 @@ BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("91-180", 91, 180),
     ("over 180", 181, None),
 )
+
 LEVELS = ("group", "commune", "district", "province")
 
 
@@ -248,6 +250,7 @@ def _place(group: GroupRecord, level: str) -> tuple[str, str, str]:
 
 def group_portfolio(session: Session, group_id: int, *, as_of: dt.date) -> PortfolioFigures:
     """One group's figures (the dashboard's PAR30 and loans in arrears)."""
+    allow(session, "read", group_id)
     code = get_group(session, group_id).code
     found = portfolio(session, as_of=as_of, group_codes=[code])
     return found[0]

@@ -16,6 +16,7 @@ from ledger.cycles import current_cycle
 from ledger.groups import GroupRecord, get_group
 from ledger.members import MemberRecord, get_member, list_members
 from ledger.models import Account, Meeting, MeetingLine
+from ledger.permissions import allow
 
 _FREQUENCY_DAYS = {"weekly": 7, "fortnightly": 14, "monthly": 30}
 
@@ -126,6 +127,7 @@ def member_position(session: Session, member_id: int) -> MemberPosition:
 
 
 def group_position(session: Session, group_id: int, *, on: dt.date | None = None) -> GroupPosition:
+    allow(session, "read", group_id)
     group = get_group(session, group_id)
     held = _natural_by_role(session, group_id)
     members = list_members(session, group_id, on=on or dt.date.today())

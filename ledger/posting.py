@@ -51,6 +51,7 @@ from ledger.models import (
     Posting,
 )
 from ledger.money import COMMODITIES, MAX_POSTING_MINOR, format_minor, from_minor, to_minor
+from ledger.permissions import allow_posting
 from ledger.queries import chain_head
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
@@ -135,6 +136,8 @@ def post_entries(
             _check_shape(request, today)
 
     group_ids = sorted({r.group_id for r in requests})
+    for group_id in group_ids:
+        allow_posting(session, group_id)
     groups = _lock_groups(session, group_ids)
     accounts = _lock_accounts(session, {line.account_id for r in requests for line in r.lines})
     known = _known_keys(session, requests)

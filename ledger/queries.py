@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ledger.models import GENESIS_HASH, Account, Group, JournalEntry, Meeting, Posting
 from ledger.money import from_minor
+from ledger.permissions import allow, readable_groups
 
 # How a posting finds its entry: the journal's key is (group, seq).
 POSTING_ENTRY = (JournalEntry.group_id == Posting.group_id) & (
@@ -61,7 +62,12 @@ def trial_balance(session: Session, group_id: int | None = None) -> TrialBalance
         .order_by(Group.code, Account.name, Account.commodity)
     )
     if group_id is not None:
+        allow(session, "read", group_id)
         query = query.where(Account.group_id == group_id)
+    else:
+        readable = readable_groups(session)
+        if readable is not None:
+            query = query.where(Account.group_id.in_(readable))
     rows = tuple(BalanceRow(*row) for row in session.execute(query))
     totals: dict[str, int] = defaultdict(int)
     for row in rows:
@@ -86,6 +92,8 @@ def account_history(
     Served by the (account_id, entry_seq) index: cost grows with this account's postings,
     not with the size of the book. ``limit`` keeps the most recent rows only.
     """
+    group_id = session.execute(select(Account.group_id).where(Account.id == account_id)).scalar()
+    allow(session, "read", group_id)
     query = (
         select(JournalEntry.seq, JournalEntry.entry_date, JournalEntry.memo, Posting.amount)
         .join(JournalEntry, POSTING_ENTRY)

@@ -39,6 +39,7 @@ from ledger.models import (
     RiceEvent,
 )
 from ledger.money import format_minor, to_minor
+from ledger.permissions import allow
 from ledger.posting import EntryRequest, Line, PostedEntry, post_entry
 from ledger.queries import POSTING_ENTRY, open_meeting_of
 
@@ -132,7 +133,6 @@ def receive_rice(
     quantity: Money,
     *,
     on: dt.date,
-    recorded_by: str,
     member_code: str | None = None,
     note: str = "",
     key: str | None = None,
@@ -142,6 +142,7 @@ def receive_rice(
 
     Returns the grams received.
     """
+    recorded_by = allow(session, "record", group_id, audit=f"received rice on {on}").username
     grams = rice_grams(quantity, "quantity received")
     check_rice_day(on, today)
     accounts = GroupAccounts(session, group_id)
@@ -226,7 +227,6 @@ def count_stock(
     counted: Money,
     *,
     on: dt.date,
-    recorded_by: str,
     reason: str | None = None,
     note: str = "",
     key: str | None = None,
@@ -234,6 +234,9 @@ def count_stock(
 ) -> CountResult:
     """Record a physical count. A difference from the books is posted to the losses
     account for ``reason`` (a surplus is posted there too, as a negative loss)."""
+    recorded_by = allow(
+        session, "record", group_id, audit=f"counted the rice stock on {on}"
+    ).username
     grams = to_minor(counted, expected=RICE)
     if grams < 0:
         raise RiceError("The counted stock cannot be negative.")
@@ -311,13 +314,15 @@ def trade_rice(
     cash: Money,
     *,
     on: dt.date,
-    recorded_by: str,
     counterparty: str,
     key: str | None = None,
     today: dt.date | None = None,
 ) -> int:
     """Buy (``kind="purchase"``) or sell (``"sale"``) rice for cash from the cash box,
     through the trading account. Returns the entry's sequence number."""
+    recorded_by = allow(
+        session, "record", group_id, audit=f"{kind} rice on {on} ({counterparty})"
+    ).username
     if kind not in ("purchase", "sale"):
         raise RiceError("Rice is either bought (purchase) or sold (sale).")
     grams = rice_grams(quantity, "quantity")

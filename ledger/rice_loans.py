@@ -25,6 +25,7 @@ from ledger.groups import get_group
 from ledger.members import find_member
 from ledger.models import Member, RiceLoan, RiceProduct, RiceRepayment
 from ledger.money import format_minor, to_minor
+from ledger.permissions import Actor, allow, require
 from ledger.rice import (
     RICE,
     RiceError,
@@ -88,12 +89,12 @@ def create_rice_product(
     interest: Decimal,
     term_days: int,
     cash_repayment: bool = False,
-    created_by: str,
 ) -> RiceProductRecord:
     """A kind of rice loan, e.g. consumption rice at 20 % for 180 days.
 
     ``interest`` is a fraction of the quantity lent for the whole loan (0.20 for 20 %).
     """
+    created_by = allow(session, "decide", group_id, audit="created a rice loan product").username
     code = code.strip().upper()
     if not code or len(code) > 32:
         raise RiceError("A rice product needs a code of 1 to 32 characters.")
@@ -135,6 +136,7 @@ def _product_record(p: RiceProduct) -> RiceProductRecord:
 
 
 def rice_products(session: Session, group_id: int) -> list[RiceProductRecord]:
+    allow(session, "read", group_id)
     rows = session.execute(
         select(RiceProduct).where(RiceProduct.group_id == group_id).order_by(RiceProduct.code)
     ).scalars()
@@ -142,6 +144,7 @@ def rice_products(session: Session, group_id: int) -> list[RiceProductRecord]:
 
 
 def find_rice_product(session: Session, group_id: int, code: str) -> RiceProductRecord:
+    allow(session, "read", group_id)
     for product in rice_products(session, group_id):
         if product.code == code.strip().upper():
             return product
@@ -159,15 +162,23 @@ def lend_rice(
     quantity: Money,
     *,
     on: dt.date,
-    recorded_by: str,
-    approved_by: str,
+    approver: Actor,
     purpose: str,
     due_on: dt.date | None = None,
     key: str | None = None,
     today: dt.date | None = None,
 ) -> RiceLoanStatement:
     """Lend rice from stock; it is owed back with the product's interest by ``due_on``
-    (the product's term after ``on`` if not given). The approver is not the recorder."""
+    (the product's term after ``on`` if not given).
+
+    The signed-in user records it; ``approver`` is the chair (or coordinator) who
+    countersigned it on the same screen with her own PIN, and cannot be the recorder.
+    """
+    recorded_by = allow(
+        session, "record", group_id, audit=f"lent rice to {member_code} on {on}"
+    ).username
+    require(approver, "approve_loan", group_id, group_code=get_group(session, group_id).code)
+    approved_by = approver.username
     grams = rice_grams(quantity, "quantity lent")
     check_rice_day(on, today)
     seq = already_posted(session, group_id, key)
@@ -176,7 +187,7 @@ def lend_rice(
             select(RiceLoan.id).where(RiceLoan.group_id == group_id, RiceLoan.entry_seq == seq)
         ).scalar_one()
         return rice_loan_statement(session, first, on=on)
-    if approved_by.strip() == recorded_by.strip():
+    if approved_by == recorded_by:
         raise RiceError("A rice loan is approved by someone other than the person recording it.")
     if not purpose.strip():
         raise RiceError("Write what the rice is for (e.g. seed for the wet season).")
@@ -243,7 +254,6 @@ def repay_rice(
     quantity: Money,
     *,
     on: dt.date,
-    recorded_by: str,
     cash: Money | None = None,
     key: str | None = None,
     today: dt.date | None = None,
@@ -251,6 +261,9 @@ def repay_rice(
     """Repay ``quantity`` of a rice loan, interest first. In kind the rice goes back into
     stock; with ``cash`` the member pays that money instead of the rice (the price per kg
     is cash ÷ quantity), if the product allows it."""
+    recorded_by = allow(
+        session, "record", group_id, audit=f"rice loan #{number} repaid on {on}"
+    ).username
     grams = rice_grams(quantity, "quantity repaid")
     check_rice_day(on, today)
     loan = _loan_row(session, group_id, number)
@@ -339,6 +352,7 @@ def rice_loan_statement(session: Session, loan_id: int, *, on: dt.date) -> RiceL
     loan = session.get(RiceLoan, loan_id)
     if loan is None:
         raise RiceError(f"There is no rice loan #{loan_id}.")
+    allow(session, "read", loan.group_id)
     return _statements(session, [loan], on=on)[0]
 
 
@@ -346,6 +360,7 @@ def rice_loans(
     session: Session, group_id: int, *, on: dt.date, member_code: str | None = None
 ) -> list[RiceLoanStatement]:
     """The group's rice loans lent by ``on`` as they stand that day, oldest first."""
+    allow(session, "read", group_id)
     query = select(RiceLoan).where(RiceLoan.group_id == group_id, RiceLoan.lent_on <= on)
     if member_code:
         query = query.where(RiceLoan.member_id == find_member(session, group_id, member_code).id)

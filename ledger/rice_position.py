@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ledger.groups import get_group
 from ledger.models import Account, JournalEntry, Posting
+from ledger.permissions import allow
 from ledger.queries import POSTING_ENTRY
 from ledger.rice import LOSS_REASONS, RICE
 from ledger.rice_loans import RiceLoanStatement, rice_loans
@@ -45,6 +46,7 @@ class RicePosition:
 def rice_position(session: Session, group_id: int, *, on: dt.date) -> RicePosition:
     """Balances are as of ``on`` (summed from postings dated by then), so a position for
     an earlier day is right even after later movements."""
+    allow(session, "read", group_id)
     group = get_group(session, group_id)
     rows = session.execute(
         select(Account.role, func.coalesce(func.sum(Posting.amount), 0))

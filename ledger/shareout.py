@@ -61,6 +61,7 @@ from ledger.models import (
 )
 from ledger.money import format_minor
 from ledger.periods import ClosedPeriodRecord, close_period, closed_through
+from ledger.permissions import allow
 from ledger.posting import EntryRequest, Line, post_entries
 from ledger.queries import POSTING_ENTRY, open_meeting_of
 
@@ -181,6 +182,7 @@ def plan_shareout(
     today: dt.date | None = None,
 ) -> ShareoutPlan:
     """Work the share-out out as it would be posted on ``on``. Writes nothing."""
+    allow(session, "read", group_id)
     if method not in METHODS:
         raise ShareoutError(f"The share-out method is one of {', '.join(METHODS)}; got {method!r}.")
     group = get_group(session, group_id)
@@ -438,7 +440,6 @@ def post_shareout(
     group_id: int,
     *,
     on: dt.date,
-    posted_by: str,
     method: str = "shares",
     deduct_loans: bool = False,
     cash_unit: int | None = None,
@@ -446,6 +447,9 @@ def post_shareout(
 ) -> PostedShareout:
     """Post the share-out as ``plan_shareout`` works it out now, close the cycle and
     close the books through ``on``. All or nothing; once per cycle."""
+    posted_by = allow(
+        session, "decide", group_id, audit=f"posted the share-out of {on} ({method})"
+    ).username
     # Lock the group first, so two treasurers cannot post the same share-out at once.
     session.execute(select(Cycle.id).where(Cycle.group_id == group_id).with_for_update())
     plan = plan_shareout(
@@ -544,7 +548,7 @@ def post_shareout(
     cycle.status = "closed"
     cycle.ends_on = on
     session.flush()
-    close = close_period(session, group_id, on, posted_by, today=today)
+    close = close_period(session, group_id, on, today=today)
     return PostedShareout(plan, row.id, close)
 
 

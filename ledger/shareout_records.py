@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ledger.groups import get_group
 from ledger.models import Cycle, Member, Shareout, ShareoutPayout
+from ledger.permissions import allow
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class ShareoutRecord:
 
 def posted_shareouts(session: Session, group_id: int) -> list[ShareoutRecord]:
     """Every share-out of the group, oldest cycle first."""
+    allow(session, "read", group_id)
     group = get_group(session, group_id)
     out = []
     rows = session.execute(

@@ -34,6 +34,7 @@ from ledger.meetings import (
     set_line,
 )
 from ledger.money import format_minor, from_minor
+from ledger.permissions import allow
 
 REQUIRED = (
     "date",
@@ -48,6 +49,7 @@ REQUIRED = (
     "loan_repayment",
     "counted_cash",
 )
+
 OPTIONAL = ("comment",)
 
 
@@ -70,8 +72,9 @@ class _Sheet:
 
 
 def import_meetings(
-    session: Session, group_id: int, path: str | Path, *, author: str, today: dt.date | None = None
+    session: Session, group_id: int, path: str | Path, *, today: dt.date | None = None
 ) -> SheetImportSummary:
+    allow(session, "record", group_id, audit=f"imported meeting sheets from {Path(path).name}")
     currency = get_group(session, group_id).currency
     sheets: list[_Sheet] = []
     rows = 0
@@ -132,7 +135,7 @@ def import_meetings(
             _same_sheet_or_refuse(session, existing.id, sheet, currency)
             present += 1
             continue
-        _record(session, group_id, sheet, currency, author, today)
+        _record(session, group_id, sheet, currency, today)
         recorded += 1
     return SheetImportSummary(recorded, present, rows)
 
@@ -142,11 +145,10 @@ def _record(
     group_id: int,
     sheet: _Sheet,
     currency: str,
-    author: str,
     today: dt.date | None,
 ) -> None:
     try:
-        meeting = open_meeting(session, group_id, sheet.date, author, today=today)
+        meeting = open_meeting(session, group_id, sheet.date, today=today)
     except LedgerError as exc:
         raise ImportRejected(sheet.first_row, str(exc)) from None
     for row, member, amounts in sheet.rows:
@@ -168,7 +170,6 @@ def _record(
             session,
             meeting.id,
             from_minor(sheet.counted or 0, currency),
-            author,
             comment=sheet.comment or None,
         )
     except LedgerError as exc:

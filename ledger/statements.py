@@ -26,6 +26,7 @@ from ledger.chart import GroupAccounts
 from ledger.errors import InvalidEntry
 from ledger.groups import get_group
 from ledger.models import DEBIT_NORMAL, Account, JournalEntry, Posting
+from ledger.permissions import allow
 from ledger.queries import POSTING_ENTRY, account_history
 
 SHAREOUT_CLOSE = "shareout:%:close"
@@ -127,6 +128,7 @@ def _lines(
 def period_trial_balance(
     session: Session, group_id: int, start: dt.date, end: dt.date
 ) -> PeriodTrialBalance:
+    allow(session, "read", group_id)
     _check_period(start, end)
     return PeriodTrialBalance(
         get_group(session, group_id).code, start, end, tuple(_lines(session, group_id, start, end))
@@ -172,6 +174,7 @@ SURPLUS_LINE = "Surplus of the cycle, not yet shared out"
 
 def balance_sheets(session: Session, group_id: int, on: dt.date) -> list[BalanceSheet]:
     """One balance sheet per commodity the group holds (its currency first, then rice)."""
+    allow(session, "read", group_id)
     group = get_group(session, group_id)
     lines = _lines(session, group_id, dt.date.min, on)
     by_commodity: dict[str, list[AccountLine]] = defaultdict(list)
@@ -233,6 +236,7 @@ class IncomeStatement:
 def income_and_expenditure(
     session: Session, group_id: int, start: dt.date, end: dt.date
 ) -> list[IncomeStatement]:
+    allow(session, "read", group_id)
     _check_period(start, end)
     group = get_group(session, group_id)
     lines = _lines(session, group_id, start, end, skip_closing=True)
@@ -294,6 +298,7 @@ class CashBook:
 def cash_book(session: Session, group_id: int, start: dt.date, end: dt.date) -> CashBook:
     """Every movement of the cash box dated in the period, by date (in posting order
     within a day), with the running balance."""
+    allow(session, "read", group_id)
     _check_period(start, end)
     group = get_group(session, group_id)
     cash = GroupAccounts(session, group_id).get("cash_box").id

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.models import Account, Group, JournalEntry
+from ledger.permissions import readable_groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ def book_summary(session: Session) -> BookSummary:
         .where(JournalEntry.group_id == Group.id, JournalEntry.seq == head.c.entries)
         .scalar_subquery()
     )
-    rows = session.execute(
+    query = (
         select(
             Group.code,
             Group.name,
@@ -57,5 +58,9 @@ def book_summary(session: Session) -> BookSummary:
         .outerjoin(head, head.c.group_id == Group.id)
         .outerjoin(accounts, accounts.c.group_id == Group.id)
         .order_by(Group.code)
-    ).all()
+    )
+    readable = readable_groups(session)
+    if readable is not None:  # a user sees nothing of groups they have no role in
+        query = query.where(Group.id.in_(readable))
+    rows = session.execute(query).all()
     return BookSummary(tuple(GroupSummary(*row) for row in rows))

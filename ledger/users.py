@@ -250,6 +250,46 @@ def sign_in(
     return actor_of(session, user)
 
 
+def has_users(session: Session) -> bool:
+    """Whether the book has any user yet (a new book has none until ``sansam init``)."""
+    return session.execute(select(User.id).limit(1)).first() is not None
+
+
 def lock_state(session: Session, username: str) -> Lock:
     user = _user(session, username)
     return Lock(user.failed_attempts, user.locked_until)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    username: str
+    display_name: str
+    secret_kind: str
+    is_admin: bool
+    disabled: bool
+    locked_until: dt.datetime | None
+    roles: tuple[tuple[str, str], ...]  # (group code, role), sorted
+
+
+def list_users(session: Session, by: Actor) -> list[UserRecord]:
+    """Every user with their roles per group (administrators only)."""
+    require(by, "manage_users", None)
+    roles: dict[int, list[tuple[str, str]]] = {}
+    for user_id, code, role in session.execute(
+        select(UserRole.user_id, Group.code, UserRole.role).join(
+            Group, Group.id == UserRole.group_id
+        )
+    ):
+        roles.setdefault(user_id, []).append((code, role))
+    return [
+        UserRecord(
+            u.username,
+            u.display_name,
+            u.secret_kind,
+            u.is_admin,
+            u.disabled,
+            u.locked_until,
+            tuple(sorted(roles.get(u.id, []))),
+        )
+        for u in session.execute(select(User).order_by(User.username)).scalars()
+    ]

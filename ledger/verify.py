@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from ledger.hashing import entry_hash, request_hash
 from ledger.models import GENESIS_HASH, Account, Group, JournalEntry, PeriodClose, Posting
 from ledger.money import format_minor
+from ledger.permissions import allow, readable_groups
 
 Progress = Callable[[int], None]
 
@@ -57,7 +58,12 @@ def verify_book(
     report = VerifyReport()
     query = select(Group.id, Group.uuid, Group.code).order_by(Group.code)
     if group_id is not None:
+        allow(session, "read", group_id)
         query = query.where(Group.id == group_id)
+    else:
+        readable = readable_groups(session)
+        if readable is not None:  # the groups this user may read
+            query = query.where(Group.id.in_(readable))
     for gid, guuid, code in session.execute(query).all():
         report.groups += 1
         problems = _verify_group(session, gid, guuid, code, report, on_progress)

@@ -10,13 +10,13 @@ import time
 
 from ledger.db import Book
 from ledger.posting import EntryRequest, Line, post_entry
-from tests.helpers import DAY
+from tests.helpers import DAY, TESTER
 
 
 def main(
     url: str, group_id: int, debit_id: int, credit_id: int, count: int, prefix: str, start_at: float
 ) -> None:
-    book = Book(url)
+    book = Book(url).as_user(TESTER)
     # Both processes start posting at the same moment, whatever their start-up took.
     time.sleep(max(0.0, start_at - time.time()))
     began = time.time()

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from ledger import migrate
 from ledger.db import Book
+from tests.helpers import TESTER
 
 POSTGRES_URL = os.environ.get("SANSAM_TEST_POSTGRES_URL")
 NO_POSTGRES = "PostgreSQL tests need SANSAM_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
@@ -135,6 +136,21 @@ def blank_url(engine_name: str, tmp_path: Path, pg_databases: PgDatabases | None
 
 @pytest.fixture
 def book(book_url: str) -> Iterator[Book]:
-    opened = Book(book_url)
+    opened = Book(book_url).as_user(TESTER)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def cli_as_tester(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Command-line tests about what a command does run it as the test treasurer (who
+    holds every role), with the chair countersigning; tests/test_cli_users.py signs in
+    for real."""
+    from tests.helpers import CHAIR
+
+    monkeypatch.setattr("tui.cli.has_users", lambda session: True)
+    monkeypatch.setattr(
+        "tui.cli_auth.signed_in",
+        lambda book, args: book.as_user(CHAIR if getattr(args, "user", "") == "chair" else TESTER),
+    )
+    monkeypatch.setattr("tui.cli_rice.countersign", lambda book, username: CHAIR)

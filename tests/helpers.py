@@ -14,9 +14,14 @@ from ledger.accounts import AccountRecord, open_account
 from ledger.db import Book
 from ledger.groups import GroupRecord, create_group
 from ledger.money import money
+from ledger.permissions import ROLES, Actor
 from ledger.posting import EntryRequest, Line, PostedEntry, post_entry
 
 T = TypeVar("T")
+# The tests run as a treasurer who holds every role in every group and administers the
+# book, so each test states only what it is about; approvals take a second person.
+TESTER = Actor(0, "treasurer", "Test treasurer", True, {}, frozenset(ROLES))
+CHAIR = Actor(0, "chair", "Test chair", False, {}, frozenset({"chair"}))
 DAY = dt.date(2026, 3, 2)
 _keys = itertools.count(1)
 

@@ -42,7 +42,6 @@ def receive_mfi_loan(book):
             amount=khr(2_000_000),
             received_on=FEB_1,
             purpose="On-lending to members for the rice season",
-            recorded_by="treasurer",
             rate_per_month=Decimal("0.012"),
             term_periods=6,
         )
@@ -72,9 +71,7 @@ def test_a_loan_to_the_group_with_its_schedule(book):
     assert first.interest == 24_000
     assert roles(book, v.group.id, "bank") == [2_000_000]
     paid = book.write(
-        lambda s: pay_borrowing(
-            s, v.group.id, loan.number, khr(first.total), paid_on=MAR_1, recorded_by="treasurer"
-        )
+        lambda s: pay_borrowing(s, v.group.id, loan.number, khr(first.total), paid_on=MAR_1)
     )
     assert paid.standing.instalments[0].status == "paid"
     assert paid.standing.principal_outstanding == 2_000_000 - first.principal
@@ -89,9 +86,7 @@ def test_paying_more_than_is_owed_or_than_the_bank_holds_is_refused(book):
 
     def pay(amount, on=MAR_1):
         return book.write(
-            lambda s: pay_borrowing(
-                s, v.group.id, loan.number, khr(amount), paid_on=on, recorded_by="t"
-            )
+            lambda s: pay_borrowing(s, v.group.id, loan.number, khr(amount), paid_on=on)
         )
 
     with pytest.raises(BorrowingError, match=r"2,024,000 KHR settles loan #1 on 2026-03-01"):
@@ -116,15 +111,12 @@ def test_a_grant_is_income_and_owes_nothing(book):
             amount=khr(500_000),
             received_on=FEB_1,
             purpose="Matching grant",
-            recorded_by="t",
         )
     )
     assert grant.account_id is None
     assert roles(book, v.group.id, "bank", "grants") == [500_000, -500_000]
     with pytest.raises(BorrowingError, match="is a grant; nothing is repaid"):
-        book.write(
-            lambda s: pay_borrowing(s, v.group.id, 1, khr(1), paid_on=MAR_1, recorded_by="t")
-        )
+        book.write(lambda s: pay_borrowing(s, v.group.id, 1, khr(1), paid_on=MAR_1))
     with book.read() as s:
         assert [b.kind for b in list_borrowings(s, v.group.id)] == ["grant"]
 
@@ -149,7 +141,6 @@ def test_bad_terms_are_refused_and_nothing_is_written(book, changes, reason):
         "amount": khr(1000),
         "received_on": FEB_1,
         "purpose": "x",
-        "recorded_by": "t",
         "rate_per_month": Decimal("0.01"),
         "term_periods": 3,
     } | changes

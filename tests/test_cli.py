@@ -13,6 +13,8 @@ from sqlalchemy import text
 
 from tui.cli import main
 
+pytestmark = pytest.mark.usefixtures("cli_as_tester")
+
 JOURNAL = """txn_id,date,group,description,account,commodity,amount
 t1,2026-01-05,SR-01,Opening cash,Assets:Cash box,KHR,150000
 t1,2026-01-05,SR-01,Opening cash,Equity:Opening,KHR,-150000
@@ -94,7 +96,12 @@ def test_commands_refuse_a_book_that_does_not_exist(tmp_path, capsys):
 
 def test_the_installed_command_uses_sansam_db(tmp_path, journal):
     """The console script, as a user's shell runs it, with the SANSAM_DB variable."""
-    env = dict(os.environ, SANSAM_DB=str(tmp_path / "env-book.sqlite"))
+    env = dict(
+        os.environ,
+        SANSAM_DB=str(tmp_path / "env-book.sqlite"),
+        SANSAM_USER="sophea",
+        SANSAM_PASSWORD="kampot-pepper-2026",
+    )
     sansam = Path(sys.executable).with_name("sansam")
 
     def sh(*args: str) -> subprocess.CompletedProcess[str]:
@@ -102,8 +109,10 @@ def test_the_installed_command_uses_sansam_db(tmp_path, journal):
             [str(sansam), *args], env=env, capture_output=True, text=True, timeout=120
         )
 
-    assert "Created a new book" in sh("init").stdout
+    assert "Created a new book" in sh("init", "--admin", "sophea").stdout
     assert sh("journal", "import", str(journal)).returncode == 0
+    assert "OK: 0 group(s)" in sh("verify").stdout  # an administrator reads no group's books
+    assert sh("user", "grant", "sophea", "--group", "SR-01", "--role", "chair").returncode == 0
     done = sh("verify")
     assert done.returncode == 0 and "2 entries" in done.stdout
     assert (tmp_path / "env-book.sqlite").exists()

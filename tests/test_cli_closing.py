@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.test_cli_loans import MEMBERS, ok, run
+
+pytestmark = pytest.mark.usefixtures("cli_as_tester")
 
 SHEET = (
     "date,member,attended,savings,voluntary_savings,withdrawal,shares,social_fund,fine,"
@@ -40,7 +44,8 @@ def test_a_rice_bank_season(book_url, tmp_path, capsys):
     out = ok(
         capsys,
         book_url,
-        f"rice lend M01 100 {G} --product CONS --purpose 'Lean season' --by chair --on 2026-05-04",
+        f"rice lend M01 100 {G} --product CONS --purpose 'Lean season' --approver chair "
+        "--on 2026-05-04",
     )
     assert "owes 120 kg (20 kg interest)" in out
     assert "owes 60 kg" in ok(capsys, book_url, f"rice repay 1 60 {G} --on 2026-10-30")

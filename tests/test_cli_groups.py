@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tui.cli import main
+
+pytestmark = pytest.mark.usefixtures("cli_as_tester")
 
 MEMBERS = (
     "code,name_latin,name_khmer,sex,joined_on\n"

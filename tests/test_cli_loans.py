@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import shlex
 
+import pytest
+
 from tui.cli import main
+
+pytestmark = pytest.mark.usefixtures("cli_as_tester")
 
 MEMBERS = (
     "code,name_latin,name_khmer,sex,joined_on\n"
@@ -67,7 +71,7 @@ def test_a_loan_from_application_to_portfolio(book_url, tmp_path, capsys):
     assert "Recorded loan #1" in out
     code, _, err = run(capsys, book_url, f"loan approve 1 {g} --on 2026-01-05")
     assert code == 2 and "cannot approve it" in err
-    ok(capsys, book_url, f"loan approve 1 {g} --by chair --on 2026-01-05")
+    ok(capsys, book_url, f"loan approve 1 {g} --user chair --on 2026-01-05")
     ok(capsys, book_url, f"meeting cancel 2026-01-19 {g} --reason 'Village festival'")
     ok(capsys, book_url, f"loan disburse 1 {g} --meeting 2026-01-12")
     out = ok(capsys, book_url, f"meeting close 2026-01-12 {g} --counted 104,000")

@@ -26,6 +26,7 @@ from ledger.portfolio import portfolio
 from ledger.queries import trial_balance
 from ledger.rice_position import rice_position
 from ledger.verify import verify_book
+from tests.helpers import TESTER
 
 TODAY = dt.date(2026, 11, 22)  # a Sunday
 WEEKS = {"sqlite": 52, "postgresql": 20}
@@ -171,7 +172,7 @@ def test_the_demo_is_the_same_every_time(tmp_path: Path, sqlite_template: Path):
     def load(name: str) -> tuple[DemoSummary, list[tuple[object, ...]], list[tuple[object, ...]]]:
         path = tmp_path / f"{name}.sqlite"
         shutil.copyfile(sqlite_template, path)
-        with Book(f"sqlite:///{path}") as book:
+        with Book(f"sqlite:///{path}").as_user(TESTER) as book:
             summary = book.write(lambda s: load_demo(s, today=TODAY, weeks=13))
             with book.read() as s:
                 balances = [

@@ -10,6 +10,7 @@ from ledger.errors import JournalImportError
 from ledger.journal_csv import HEADER, export_journal, import_journal
 from ledger.queries import trial_balance
 from ledger.verify import verify_book
+from tests.helpers import TESTER
 
 GOOD = """txn_id,date,group,description,account,commodity,amount
 t1,2026-01-05,SR-01,Opening cash,Assets:Cash box,KHR,"150,000"
@@ -30,7 +31,7 @@ def write(tmp_path: Path, text: str, name: str = "journal.csv", encoding: str = 
 
 
 def do_import(book, path):
-    return book.write(lambda s: import_journal(s, path, author="tester"))
+    return book.write(lambda s: import_journal(s, path))
 
 
 def balances(book):
@@ -77,7 +78,7 @@ def test_export_then_import_into_a_new_book_gives_the_same_balances(
     assert out.read_text(encoding="utf-8").splitlines()[0] == ",".join(HEADER)
     other_path = tmp_path / "other.sqlite"
     shutil.copyfile(sqlite_template, other_path)
-    other = Book(f"sqlite:///{other_path}")
+    other = Book(f"sqlite:///{other_path}").as_user(TESTER)
     do_import(other, out)
     assert balances(other) == balances(book)
     other.close()

@@ -93,7 +93,7 @@ def test_rescheduling_spreads_what_is_owed_and_keeps_the_old_schedule(book):
     meeting(book, v.group.id, JAN_19)
     new = book.write(
         lambda s: reschedule_loan(
-            s, loan.id, on=JAN_19, term_periods=8, decided_by="chair", reason="Flooded rice field"
+            s, loan.id, on=JAN_19, term_periods=8, reason="Flooded rice field"
         )
     )
     assert new.rescheduled and new.version == 2 and new.loan.rescheduled
@@ -117,9 +117,7 @@ def test_the_first_new_instalment_carries_the_interest_owed(book):
     meeting(book, v.group.id, JAN_12)
     meeting(book, v.group.id, JAN_19)
     plain = book.write(
-        lambda s: reschedule_loan(
-            s, loan.id, on=JAN_19, term_periods=1, decided_by="chair", reason="Illness"
-        )
+        lambda s: reschedule_loan(s, loan.id, on=JAN_19, term_periods=1, reason="Illness")
     )
     # One instalment: all the principal, a week's interest on it, and the 525 owed.
     assert plain.instalments[0].principal == 100000
@@ -129,25 +127,19 @@ def test_the_first_new_instalment_carries_the_interest_owed(book):
 def test_a_reschedule_needs_a_reason_and_a_closed_sheet(book):
     v, loan = make_lent(book)
     with pytest.raises(LoanError, match="Say why"):
-        book.write(
-            lambda s: reschedule_loan(
-                s, loan.id, on=JAN_12, term_periods=4, decided_by="chair", reason=" "
-            )
-        )
+        book.write(lambda s: reschedule_loan(s, loan.id, on=JAN_12, term_periods=4, reason=" "))
 
     def pending(s):
-        m = open_meeting(s, v.group.id, JAN_12, "t", today=TODAY)
+        m = open_meeting(s, v.group.id, JAN_12, today=TODAY)
         repay_at_meeting(s, m.id, loan.id, khr(1000))
-        reschedule_loan(s, loan.id, on=JAN_12, term_periods=4, decided_by="chair", reason="x")
+        reschedule_loan(s, loan.id, on=JAN_12, term_periods=4, reason="x")
 
     with pytest.raises(LoanError, match="has a repayment of loan #1 on its sheet"):
         book.write(pending)
     meeting(book, v.group.id, JAN_12, repay=[(loan.id, 1000)])
     with pytest.raises(LoanError, match="last repaid on 2026-01-12"):
         book.write(
-            lambda s: reschedule_loan(
-                s, loan.id, on=CYCLE_START, term_periods=4, decided_by="chair", reason="x"
-            )
+            lambda s: reschedule_loan(s, loan.id, on=CYCLE_START, term_periods=4, reason="x")
         )
 
 
@@ -156,9 +148,7 @@ def test_write_off_then_recovery(book):
     meeting(book, v.group.id, JAN_12, repay=[(loan.id, 25200)])
     feb_20 = dt.date(2026, 2, 20)
     st = book.write(
-        lambda s: write_off_loan(
-            s, loan.id, on=feb_20, decided_by="chair", reason="Member moved to Thailand"
-        )
+        lambda s: write_off_loan(s, loan.id, on=feb_20, reason="Member moved to Thailand")
     )
     assert st.state == "written off" and st.written_off == 75100 and st.owed_now == 75100
     assert st.principal_outstanding == 0
@@ -176,15 +166,13 @@ def test_write_off_then_recovery(book):
     assert income(book, v.group.id, "recoveries") == 30000
 
     def too_much(s):
-        m = open_meeting(s, v.group.id, march_2 + WEEK, "t", today=TODAY)
+        m = open_meeting(s, v.group.id, march_2 + WEEK, today=TODAY)
         repay_at_meeting(s, m.id, loan.id, khr(50000))
 
     with pytest.raises(LoanError, match="has 45,100 KHR left to recover"):
         book.write(too_much)
     with pytest.raises(LoanError, match="is written_off; only a loan being repaid"):
-        book.write(
-            lambda s: write_off_loan(s, loan.id, on=march_2, decided_by="chair", reason="again")
-        )
+        book.write(lambda s: write_off_loan(s, loan.id, on=march_2, reason="again"))
     with book.read() as s:
         assert verify_book(s).ok
 
@@ -204,7 +192,7 @@ def test_lending_from_an_empty_bank_is_refused(book):
 
     def run(s):
         add_product(s, v.group.id)
-        m = open_meeting(s, v.group.id, CYCLE_START, "t", today=TODAY)
+        m = open_meeting(s, v.group.id, CYCLE_START, today=TODAY)
         loan = approved_loan(s, v.group.id, "M02", 50000)
         lend_at_meeting(s, m.id, loan.id, source="bank")
 
@@ -217,37 +205,29 @@ def test_lending_from_an_empty_bank_is_refused(book):
 
 def test_instalments_skip_a_meeting_called_off_in_advance(book):
     v = make_vsla(book, "CX-01")
-    book.write(
-        lambda s: cancel_meeting_day(
-            s, v.group.id, JAN_19, reason="Village festival", recorded_by="chair"
-        )
-    )
+    book.write(lambda s: cancel_meeting_day(s, v.group.id, JAN_19, reason="Village festival"))
     _other, loan = make_lent(book, code="PK-02")  # another group: its meetings are unaffected
     assert [i.due_on for i in statement(book, loan.id, CYCLE_START).instalments][1] == JAN_19
 
     def lend(s):
         add_product(s, v.group.id)
-        m = open_meeting(s, v.group.id, CYCLE_START, "t", today=TODAY)
+        m = open_meeting(s, v.group.id, CYCLE_START, today=TODAY)
         set_line(s, m.id, "M01", savings=khr(60000))
         loan = approved_loan(s, v.group.id, "M02", 50000)
         lend_at_meeting(s, m.id, loan.id)
-        close_meeting(s, m.id, khr(10000), "t")
+        close_meeting(s, m.id, khr(10000))
         return loan
 
     moved = book.write(lend)
     dates = [i.due_on for i in statement(book, moved.id, CYCLE_START).instalments]
     assert dates == [JAN_12, JAN_26, JAN_26 + WEEK, JAN_26 + 2 * WEEK]
     with pytest.raises(MeetingError, match="Meeting #1 was held on 2026-01-05"):
-        book.write(
-            lambda s: cancel_meeting_day(
-                s, v.group.id, CYCLE_START, reason="x", recorded_by="chair"
-            )
-        )
+        book.write(lambda s: cancel_meeting_day(s, v.group.id, CYCLE_START, reason="x"))
 
 
 def test_the_database_keeps_schedules_and_decisions_as_they_were(book):
     _v, loan = make_lent(book)
-    book.write(lambda s: write_off_loan(s, loan.id, on=JAN_26, decided_by="chair", reason="Died"))
+    book.write(lambda s: write_off_loan(s, loan.id, on=JAN_26, reason="Died"))
     for sql in (
         "UPDATE loan_instalments SET principal = 0",
         "DELETE FROM loan_instalments",
@@ -262,11 +242,11 @@ def test_a_member_with_a_loan_leaves_only_once_it_is_settled(book):
     v, loan = make_lent(book)
 
     def leave(s, repay=None):
-        m = open_meeting(s, v.group.id, JAN_12, "t", today=TODAY)
+        m = open_meeting(s, v.group.id, JAN_12, today=TODAY)
         add_item(s, m.id, "member_exit", member_code="M01")
         if repay:
             repay_at_meeting(s, m.id, loan.id, khr(repay))
-        return close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash), "t")
+        return close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash))
 
     with pytest.raises(MeetingError, match=r"M01 still owes 100,300 KHR on loan #1"):
         book.write(leave)

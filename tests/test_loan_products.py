@@ -19,7 +19,6 @@ def product(book, group_id, **terms):
         "rate_per_month": Decimal("0.015"),
         "term_periods": 10,
         "frequency": "monthly",
-        "created_by": "chair",
         "rounding_unit": khr(100),
     } | terms
     code, name = base.pop("code"), base.pop("name")

@@ -68,7 +68,7 @@ def test_an_overpayment_is_refused_with_what_is_owed(book, lent):
     v, loan = lent
 
     def run(s):
-        m = open_meeting(s, v.group.id, CYCLE_START + WEEK, "t", today=TODAY)
+        m = open_meeting(s, v.group.id, CYCLE_START + WEEK, today=TODAY)
         repay_at_meeting(s, m.id, loan.id, khr(999999))
 
     with pytest.raises(LoanError, match=r"settled by 100,300 KHR at this meeting"):
@@ -102,8 +102,8 @@ def test_repayments_from_the_collection_sheet(book, lent, tmp_path):
     )
     sheet = tmp_path / "sheet.csv"
     sheet.write_text(header + "2026-01-12,M01,yes,1000,,,,,,25400,226400\n", encoding="utf-8")
-    book.write(lambda s: import_meetings(s, v.group.id, sheet, author="t", today=TODAY))
-    again = book.write(lambda s: import_meetings(s, v.group.id, sheet, author="t", today=TODAY))
+    book.write(lambda s: import_meetings(s, v.group.id, sheet, today=TODAY))
+    again = book.write(lambda s: import_meetings(s, v.group.id, sheet, today=TODAY))
     assert again.meetings_already_present == 1
     with book.read() as s:
         st = loan_statement(s, loan.id, on=CYCLE_START + WEEK)
@@ -111,4 +111,4 @@ def test_repayments_from_the_collection_sheet(book, lent, tmp_path):
     too_much = tmp_path / "too_much.csv"
     too_much.write_text(header + "2026-01-19,M01,yes,,,,,,,999999,0\n", encoding="utf-8")
     with pytest.raises(ImportRejected, match=r"Row 2: M01: .*settles all of M01's loans"):
-        book.write(lambda s: import_meetings(s, v.group.id, too_much, author="t", today=TODAY))
+        book.write(lambda s: import_meetings(s, v.group.id, too_much, today=TODAY))

@@ -293,7 +293,6 @@ def test_any_run_of_meetings_keeps_the_books(book: Book, data: st.DataObject) ->
                 close_meeting,
                 meeting_id=meeting.id,
                 counted_cash=khr(expected + difference),
-                closed_by="t",
                 comment=comment,
             )
         )
@@ -329,7 +328,7 @@ def _events(sheet: Sheet, difference: int) -> None:
 
 
 def _open(session: Session, *, group_id: int, day: dt.date):  # type: ignore[no-untyped-def]
-    return open_meeting(session, group_id, day, "t", today=TODAY)
+    return open_meeting(session, group_id, day, today=TODAY)
 
 
 def test_a_payout_may_use_a_contribution_made_at_the_same_meeting(book: Book) -> None:
@@ -340,7 +339,7 @@ def test_a_payout_may_use_a_contribution_made_at_the_same_meeting(book: Book) ->
         set_line(s, first.id, "M01", voluntary_savings=khr(10_000), social_fund=khr(500))
 
     book.write(first_sheet)
-    book.write(partial(close_meeting, meeting_id=first.id, counted_cash=khr(10_500), closed_by="t"))
+    book.write(partial(close_meeting, meeting_id=first.id, counted_cash=khr(10_500)))
     second = book.write(partial(_open, group_id=vsla.group.id, day=CYCLE_START + WEEK))
 
     def second_sheet(s: Session) -> int:
@@ -350,6 +349,6 @@ def test_a_payout_may_use_a_contribution_made_at_the_same_meeting(book: Book) ->
         return meeting_summary(s, second.id).expected_cash
 
     assert book.write(second_sheet) == 0
-    book.write(partial(close_meeting, meeting_id=second.id, counted_cash=khr(0), closed_by="t"))
+    book.write(partial(close_meeting, meeting_id=second.id, counted_cash=khr(0)))
     with book.read() as s:
         assert balance_of(s, GroupAccounts(s, vsla.group.id).get("social_fund").id) == 0

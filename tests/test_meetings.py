@@ -37,7 +37,7 @@ def balances(book, group_id):
 
 
 def open_(book, group_id, day):
-    return book.write(lambda s: open_meeting(s, group_id, day, "treasurer", today=TODAY))
+    return book.write(lambda s: open_meeting(s, group_id, day, today=TODAY))
 
 
 def test_a_first_meeting_of_three_members(book):
@@ -65,7 +65,7 @@ def test_a_first_meeting_of_three_members(book):
     assert summary.cash_out == 1500
     assert summary.expected_cash == 22500
     assert (summary.attended, summary.members) == (2, 3)
-    closed = book.write(lambda s: close_meeting(s, m.id, khr(22500), "treasurer"))
+    closed = book.write(lambda s: close_meeting(s, m.id, khr(22500)))
     assert closed.meeting.status == "closed" and closed.difference == 0
 
     b = balances(book, v.group.id)
@@ -84,13 +84,13 @@ def test_money_short_of_a_whole_share_is_held_for_the_member(book):
     dara = v.members["M01"].id
     m1 = open_(book, v.group.id, CYCLE_START)
     book.write(lambda s: set_line(s, m1.id, "M01", share_money=khr(12000)))
-    book.write(lambda s: close_meeting(s, m1.id, khr(12000), "t"))
+    book.write(lambda s: close_meeting(s, m1.id, khr(12000)))
     b = balances(book, v.group.id)
     assert (b("shares", dara), b("share_money_held", dara)) == (10000, 2000)
 
     m2 = open_(book, v.group.id, CYCLE_START + WEEK)
     book.write(lambda s: set_line(s, m2.id, "M01", share_money=khr(3000)))
-    book.write(lambda s: close_meeting(s, m2.id, khr(15000), "t"))
+    book.write(lambda s: close_meeting(s, m2.id, khr(15000)))
     b = balances(book, v.group.id)
     assert (b("shares", dara), b("share_money_held", dara)) == (15000, 0)
 
@@ -107,10 +107,8 @@ def test_a_cash_count_that_is_short_needs_a_comment_and_is_posted(book):
     m = open_(book, v.group.id, CYCLE_START)
     book.write(lambda s: set_line(s, m.id, "M01", savings=khr(2000), voluntary_savings=khr(8000)))
     with pytest.raises(MeetingError, match=r"500 KHR less than expected.*write a comment"):
-        book.write(lambda s: close_meeting(s, m.id, khr(9500), "t"))
-    closed = book.write(
-        lambda s: close_meeting(s, m.id, khr(9500), "t", comment="Torn 500 riel note")
-    )
+        book.write(lambda s: close_meeting(s, m.id, khr(9500)))
+    closed = book.write(lambda s: close_meeting(s, m.id, khr(9500), comment="Torn 500 riel note"))
     assert closed.difference == -500
     b = balances(book, v.group.id)
     assert b("cash_box") == 9500
@@ -123,12 +121,12 @@ def test_closing_twice_returns_the_first_close_and_a_closed_meeting_is_frozen(bo
     v = make_vsla(book)
     m = open_(book, v.group.id, CYCLE_START)
     book.write(lambda s: set_line(s, m.id, "M01", savings=khr(2000)))
-    first = book.write(lambda s: close_meeting(s, m.id, khr(2000), "t"))
-    again = book.write(lambda s: close_meeting(s, m.id, khr(2000), "t"))
+    first = book.write(lambda s: close_meeting(s, m.id, khr(2000)))
+    again = book.write(lambda s: close_meeting(s, m.id, khr(2000)))
     assert again.meeting == first.meeting
     assert balances(book, v.group.id)("cash_box") == 2000
     with pytest.raises(MeetingError, match="already closed with 2,000 KHR"):
-        book.write(lambda s: close_meeting(s, m.id, khr(3000), "t"))
+        book.write(lambda s: close_meeting(s, m.id, khr(3000)))
     with pytest.raises(MeetingError, match="is closed; correct it by a reversal"):
         book.write(lambda s: set_line(s, m.id, "M01", savings=khr(9000)))
     # Around the code, the database holds the line too.
@@ -145,7 +143,7 @@ def test_a_mistake_is_reversed_at_the_next_meeting(book):
     sophea = v.members["M02"].id
     m1 = open_(book, v.group.id, CYCLE_START)
     book.write(lambda s: set_line(s, m1.id, "M02", savings=khr(20000)))  # meant 2,000
-    book.write(lambda s: close_meeting(s, m1.id, khr(20000), "t"))
+    book.write(lambda s: close_meeting(s, m1.id, khr(20000)))
     m2 = open_(book, v.group.id, CYCLE_START + WEEK)
     assert m2.opening_cash == 20000
 
@@ -160,7 +158,7 @@ def test_a_mistake_is_reversed_at_the_next_meeting(book):
     assert summary.expected_cash == 2000
     with pytest.raises(MeetingError, match="already been reversed on this sheet"):
         book.write(lambda s: add_item(s, m2.id, "reversal", entry_seq=1))
-    book.write(lambda s: close_meeting(s, m2.id, khr(2000), "t"))
+    book.write(lambda s: close_meeting(s, m2.id, khr(2000)))
     b = balances(book, v.group.id)
     assert b("compulsory_savings", sophea) == 2000
     assert b("cash_box") == 2000
@@ -172,12 +170,12 @@ def test_withdrawals_cannot_exceed_voluntary_savings(book):
     v = make_vsla(book)
     m1 = open_(book, v.group.id, CYCLE_START)
     book.write(lambda s: set_line(s, m1.id, "M01", voluntary_savings=khr(5000)))
-    book.write(lambda s: close_meeting(s, m1.id, khr(5000), "t"))
+    book.write(lambda s: close_meeting(s, m1.id, khr(5000)))
     m2 = open_(book, v.group.id, CYCLE_START + WEEK)
     with pytest.raises(SheetError, match="has 5,000 KHR of voluntary savings; 6,000 KHR cannot"):
         book.write(lambda s: set_line(s, m2.id, "M01", withdrawal=khr(6000)))
     book.write(lambda s: set_line(s, m2.id, "M01", withdrawal=khr(5000)))
-    book.write(lambda s: close_meeting(s, m2.id, khr(0), "t"))
+    book.write(lambda s: close_meeting(s, m2.id, khr(0)))
     assert balances(book, v.group.id)("voluntary_savings", v.members["M01"].id) == 0
 
 
@@ -185,7 +183,7 @@ def test_a_member_joins_mid_cycle_and_another_leaves(book):
     v = make_vsla(book)
     m1 = open_(book, v.group.id, CYCLE_START)
     book.write(lambda s: set_line(s, m1.id, "M03", savings=khr(2000), share_money=khr(7000)))
-    book.write(lambda s: close_meeting(s, m1.id, khr(9000), "t"))
+    book.write(lambda s: close_meeting(s, m1.id, khr(9000)))
 
     joiner = book.write(
         lambda s: add_member(
@@ -217,7 +215,7 @@ def test_a_member_joins_mid_cycle_and_another_leaves(book):
     exit_item = next(i for i in summary.items if i.kind == "member_exit")
     assert exit_item.amount == 2000 + 2000 + 5000 + 2000
     assert summary.expected_cash == 9000 + 4000 - 11000
-    closed = book.write(lambda s: close_meeting(s, m2.id, khr(2000), "t"))
+    closed = book.write(lambda s: close_meeting(s, m2.id, khr(2000)))
     assert closed.members == 4  # the leaver still counts at the meeting they leave
     b = balances(book, v.group.id)
     gone = v.members["M03"].id
@@ -236,7 +234,7 @@ def test_meeting_dates_must_move_forward_and_not_into_the_future(book):
         open_(book, v.group.id, CYCLE_START + 2 * WEEK)
     other = make_vsla(book, "PK-02")
     with pytest.raises(MeetingError, match="future"):
-        book.write(lambda s: open_meeting(s, other.group.id, TODAY + WEEK, "t", today=TODAY))
+        book.write(lambda s: open_meeting(s, other.group.id, TODAY + WEEK, today=TODAY))
     with pytest.raises(MeetingError, match="cycle started on 2026-01-05"):
         open_(book, other.group.id, CYCLE_START - WEEK)
 
@@ -255,7 +253,7 @@ def test_social_fund_payout_and_bank_movements(book):
 
     summary = book.write(sheet)
     assert summary.expected_cash == 63000 - 2500 - 50000 + 100000
-    book.write(lambda s: close_meeting(s, m.id, khr(summary.expected_cash), "t"))
+    book.write(lambda s: close_meeting(s, m.id, khr(summary.expected_cash)))
     b = balances(book, v.group.id)
     assert (b("social_fund"), b("bank"), b("grants")) == (500, 50000, 100000)
 
@@ -265,7 +263,7 @@ def test_an_overdrawn_sheet_is_refused_before_anything_is_posted(book):
     m = open_(book, v.group.id, CYCLE_START)
     book.write(lambda s: add_item(s, m.id, "expense", khr(1000)))
     with pytest.raises(MeetingError, match="pays out more than the cash box holds"):
-        book.write(lambda s: close_meeting(s, m.id, khr(0), "t"))
+        book.write(lambda s: close_meeting(s, m.id, khr(0)))
     with book.read() as s:
         assert verify_book(s).entries == 0
 
@@ -288,7 +286,7 @@ def test_member_and_group_positions_and_the_cash_book(book):
             voluntary_savings=khr(1000),
         )
         set_line(s, m1.id, "M02", attended=False, fine_absent=khr(1000))
-        return close_meeting(s, m1.id, khr(16500), "t")
+        return close_meeting(s, m1.id, khr(16500))
 
     book.write(sheet)
     with book.read() as s:
@@ -324,7 +322,7 @@ def test_bank_deposit_and_withdrawal_at_one_meeting(book):
         set_line(s, m.id, "M01", savings=khr(10000))
         add_item(s, m.id, "bank_withdrawal", khr(2000))  # entered first on the sheet
         add_item(s, m.id, "bank_deposit", khr(5000))
-        return close_meeting(s, m.id, khr(7000), "t")
+        return close_meeting(s, m.id, khr(7000))
 
     book.write(sheet)
     b = balances(book, v.group.id)

@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 from ledger import migrate
 from ledger.db import Book
 from ledger.errors import BookNotReady
+from tests.helpers import TESTER
 
 
 def test_empty_to_head_and_no_drift(blank_url):
@@ -56,7 +57,7 @@ def test_a_book_made_by_the_first_version_upgrades_with_its_data(blank_url):
 
     from ledger.verify import verify_book
 
-    book = Book(blank_url)
+    book = Book(blank_url).as_user(TESTER)
     try:
         migrate.upgrade(book, "0001")
         with book.engine.begin() as conn:
@@ -81,9 +82,10 @@ def test_a_book_made_by_the_first_version_upgrades_with_its_data(blank_url):
 def test_a_group_made_before_loans_gets_the_accounts_loans_need(blank_url):
     from ledger.chart import GroupAccounts
     from ledger.errors import UnknownAccount
+    from tests.helpers import TESTER
     from tests.savings_helpers import make_vsla
 
-    book = Book(blank_url)
+    book = Book(blank_url).as_user(TESTER)
     try:
         migrate.upgrade(book)
         group = make_vsla(book).group

@@ -45,7 +45,6 @@ def group(book):
                 rate_per_month=Decimal("0.015"),
                 term_periods=term,
                 frequency=frequency,
-                created_by="chair",
             )
 
     book.write(products)
@@ -53,9 +52,7 @@ def group(book):
 
 
 def load(book, group_id, path, author="treasurer"):
-    return book.write(
-        lambda s: import_opening_loans(s, group_id, path, as_of=CUT_OFF, author=author)
-    )
+    return book.write(lambda s: import_opening_loans(s, group_id, path, as_of=CUT_OFF))
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -23,7 +23,9 @@ from ledger.loan_events import reschedule_loan
 from ledger.loan_products import create_product
 from ledger.loans import apply_for_loan, approve_loan, lend_at_meeting, loan_statement
 from ledger.meetings import close_meeting, meeting_summary, open_meeting, set_line
+from ledger.permissions import acting_as
 from ledger.portfolio import PortfolioError, loans_at_date, portfolio
+from tests.helpers import CHAIR
 from tests.loan_helpers import meeting
 from tests.savings_helpers import CYCLE_START, TODAY, khr, make_vsla
 
@@ -43,9 +45,8 @@ def lend_three(book, code="PK-01"):
             rate_per_month=Decimal("0.015"),
             term_periods=3,
             frequency="monthly",
-            created_by="chair",
         )
-        m = open_meeting(s, v.group.id, CYCLE_START, "treasurer", today=TODAY)
+        m = open_meeting(s, v.group.id, CYCLE_START, today=TODAY)
         for member in ("M01", "M02", "M03"):
             set_line(s, m.id, member, savings=khr(300000))
         loans = {}
@@ -57,13 +58,13 @@ def lend_three(book, code="PK-01"):
                 "M3",
                 khr(amount),
                 purpose="Trade",
-                recorded_by="treasurer",
                 applied_on=CYCLE_START,
             )
-            approve_loan(s, loan.id, "chair", on=CYCLE_START)
+            with acting_as(s, CHAIR):
+                approve_loan(s, loan.id, on=CYCLE_START)
             lend_at_meeting(s, m.id, loan.id)
             loans[member] = loan
-        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash), "treasurer")
+        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash))
         return loans
 
     loans = book.write(run)
@@ -73,9 +74,7 @@ def lend_three(book, code="PK-01"):
         book, v.group.id, FEB_2, repay=[(loans["M01"].id, a_first.total), (loans["M02"].id, 20000)]
     )
     book.write(
-        lambda s: reschedule_loan(
-            s, loans["M03"].id, on=FEB_2, term_periods=3, decided_by="chair", reason="Sick child"
-        )
+        lambda s: reschedule_loan(s, loans["M03"].id, on=FEB_2, term_periods=3, reason="Sick child")
     )
     return v, loans
 
@@ -142,11 +141,7 @@ def test_a_written_off_loan_leaves_the_portfolio(book):
     from ledger.loan_events import write_off_loan
 
     _v, loans = lend_three(book)
-    book.write(
-        lambda s: write_off_loan(
-            s, loans["M02"].id, on=dt.date(2026, 3, 9), decided_by="chair", reason="Left"
-        )
-    )
+    book.write(lambda s: write_off_loan(s, loans["M02"].id, on=dt.date(2026, 3, 9), reason="Left"))
     with book.read() as s:
         (row,) = portfolio(s, as_of=AS_OF)
     assert row.gross_outstanding == 67162 + 300000 and row.written_off == 183000

@@ -282,7 +282,7 @@ def test_pressing_enter_twice_on_a_reversal_returns_the_first_reversal(book):
 def test_nothing_is_posted_into_a_closed_period(book):
     g = make_group(book)
     post(book, transfer(g.group.id, g.cash, g.savings, "5000", date=dt.date(2026, 1, 20)))
-    book.write(lambda s: close_period(s, g.group.id, dt.date(2026, 1, 31), "chair"))
+    book.write(lambda s: close_period(s, g.group.id, dt.date(2026, 1, 31)))
     with pytest.raises(ClosedPeriod, match="closed up to 2026-01-31"):
         post(book, transfer(g.group.id, g.cash, g.savings, "1", date=dt.date(2026, 1, 31)))
     # The correction goes into the open period.
@@ -290,7 +290,7 @@ def test_nothing_is_posted_into_a_closed_period(book):
         assert verify_book(s).ok
     post(book, transfer(g.group.id, g.savings, g.cash, "5000", date=dt.date(2026, 2, 1)))
     with pytest.raises(ClosedPeriod, match="already closed"):
-        book.write(lambda s: close_period(s, g.group.id, dt.date(2026, 1, 15), "chair"))
+        book.write(lambda s: close_period(s, g.group.id, dt.date(2026, 1, 15)))
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from ledger.rice import RiceError, count_stock, receive_rice, trade_rice
 from ledger.rice_loans import create_rice_product, lend_rice, repay_rice
 from ledger.rice_position import rice_position
 from ledger.verify import verify_book
-from tests.helpers import read
+from tests.helpers import CHAIR, TESTER, read
 from tests.savings_helpers import CYCLE_START, TODAY, khr, make_vsla
 
 LENT = dt.date(2026, 5, 4)
@@ -41,11 +41,8 @@ def make_rice_bank(book, *, cash_repayment: bool = True, stock: str = "1000", co
             interest=Decimal("0.20"),
             term_days=180,
             cash_repayment=cash_repayment,
-            created_by="chair",
         )
-        receive_rice(
-            s, v.group.id, rice(stock), on=CYCLE_START, recorded_by="treasurer", today=TODAY
-        )
+        receive_rice(s, v.group.id, rice(stock), on=CYCLE_START, today=TODAY)
 
     book.write(setup)
     return v
@@ -60,8 +57,7 @@ def lend(book, v, kg="100", member="M01", on=LENT):
             "CONS",
             rice(kg),
             on=on,
-            recorded_by="treasurer",
-            approved_by="chair",
+            approver=CHAIR,
             purpose="Food before the harvest",
             today=TODAY,
         )
@@ -70,9 +66,7 @@ def lend(book, v, kg="100", member="M01", on=LENT):
 
 def repay(book, v, number, kg, on=HARVEST, cash=None):
     return book.write(
-        lambda s: repay_rice(
-            s, v.group.id, number, rice(kg), on=on, recorded_by="treasurer", cash=cash, today=TODAY
-        )
+        lambda s: repay_rice(s, v.group.id, number, rice(kg), on=on, cash=cash, today=TODAY)
     )
 
 
@@ -125,8 +119,7 @@ def test_the_lender_cannot_approve_her_own_rice_loan(book):
                 "CONS",
                 rice("10"),
                 on=LENT,
-                recorded_by="treasurer",
-                approved_by="treasurer",
+                approver=TESTER,
                 purpose="Seed",
                 today=TODAY,
             )
@@ -154,7 +147,6 @@ def test_a_count_short_of_the_books_is_a_loss_with_its_reason(book):
             v.group.id,
             rice("962.5"),
             on=dt.date(2026, 6, 1),
-            recorded_by="treasurer",
             reason="pests",
             note="Rats in the store",
             today=TODAY,
@@ -170,15 +162,11 @@ def test_a_count_with_a_difference_needs_a_reason(book):
     v = make_rice_bank(book)
     with pytest.raises(RiceError, match=r"37\.5 kg short; give the reason"):
         book.write(
-            lambda s: count_stock(
-                s, v.group.id, rice("962.5"), on=dt.date(2026, 6, 1), recorded_by="t", today=TODAY
-            )
+            lambda s: count_stock(s, v.group.id, rice("962.5"), on=dt.date(2026, 6, 1), today=TODAY)
         )
     # A count that matches the books posts nothing but is recorded.
     book.write(
-        lambda s: count_stock(
-            s, v.group.id, rice("1000"), on=dt.date(2026, 6, 1), recorded_by="t", today=TODAY
-        )
+        lambda s: count_stock(s, v.group.id, rice("1000"), on=dt.date(2026, 6, 1), today=TODAY)
     )
     assert stock_of(book, v) == 1_000_000
 
@@ -191,7 +179,6 @@ def test_a_purchase_balances_in_rice_and_in_riel_through_the_trading_account(boo
             v.group.id,
             rice("1"),
             on=CYCLE_START,
-            recorded_by="t",
             member_code="M02",
             today=TODAY,
         )
@@ -205,7 +192,6 @@ def test_a_purchase_balances_in_rice_and_in_riel_through_the_trading_account(boo
             rice("500"),
             khr(600_000),
             on=dt.date(2026, 2, 1),
-            recorded_by="treasurer",
             counterparty="Rice mill, Puok market",
             today=TODAY,
         )
@@ -231,7 +217,6 @@ def test_a_sale_cannot_sell_more_than_the_stock(book):
                 rice("11"),
                 khr(13_000),
                 on=LENT,
-                recorded_by="t",
                 counterparty="Market",
                 today=TODAY,
             )
@@ -262,7 +247,7 @@ def test_cash_repayment_only_where_the_group_allows_it(book):
 
 def test_cash_operations_wait_for_an_open_meeting_to_close(book):
     v = make_rice_bank(book)
-    book.write(lambda s: open_meeting(s, v.group.id, CYCLE_START, "treasurer", today=TODAY))
+    book.write(lambda s: open_meeting(s, v.group.id, CYCLE_START, today=TODAY))
     with pytest.raises(RiceError, match="close it first"):
         book.write(
             lambda s: trade_rice(
@@ -272,7 +257,6 @@ def test_cash_operations_wait_for_an_open_meeting_to_close(book):
                 rice("10"),
                 khr(12_000),
                 on=CYCLE_START,
-                recorded_by="t",
                 counterparty="Market",
                 today=TODAY,
             )
@@ -288,7 +272,6 @@ def test_rice_movements_verify_and_replay_once(book):
                 v.group.id,
                 rice("5"),
                 on=LENT,
-                recorded_by="t",
                 member_code="M03",
                 key="join:M03",
                 today=TODAY,
@@ -318,9 +301,9 @@ def _fund_cash_box(book, v, amount: int) -> None:
     from ledger.meetings import close_meeting, meeting_summary, set_line
 
     def run(s):
-        m = open_meeting(s, v.group.id, CYCLE_START, "treasurer", today=TODAY)
+        m = open_meeting(s, v.group.id, CYCLE_START, today=TODAY)
         set_line(s, m.id, "M01", voluntary_savings=khr(amount))
-        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash), "treasurer")
+        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash))
 
     book.write(run)
 
@@ -333,9 +316,9 @@ def test_a_member_who_owes_rice_cannot_leave_until_it_is_repaid(book):
     loan = lend(book, v, member="M03", on=CYCLE_START)
 
     def leave(s):
-        m = open_meeting(s, v.group.id, LENT, "treasurer", today=TODAY)
+        m = open_meeting(s, v.group.id, LENT, today=TODAY)
         add_item(s, m.id, "member_exit", member_code="M03")
-        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash), "treasurer")
+        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash))
 
     with pytest.raises(MeetingError, match="owes 120 kg on rice loan #1"):
         book.write(leave)
@@ -364,8 +347,7 @@ def test_retrying_with_the_same_key_returns_the_first_result(book):
             "CONS",
             rice("100"),
             on=LENT,
-            recorded_by="treasurer",
-            approved_by="chair",
+            approver=CHAIR,
             purpose="Food",
             key="lend-1",
             today=TODAY,
@@ -376,9 +358,7 @@ def test_retrying_with_the_same_key_returns_the_first_result(book):
     assert stock_of(book, v) == 900_000
 
     def repay_once(s):
-        return repay_rice(
-            s, v.group.id, 1, rice("15"), on=HARVEST, recorded_by="t", key="repay-1", today=TODAY
-        )
+        return repay_rice(s, v.group.id, 1, rice("15"), on=HARVEST, key="repay-1", today=TODAY)
 
     book.write(repay_once)
     assert book.write(repay_once).standing.owed == 105_000
@@ -389,7 +369,6 @@ def test_retrying_with_the_same_key_returns_the_first_result(book):
             v.group.id,
             rice("880"),
             on=HARVEST,
-            recorded_by="t",
             reason="theft",
             note="",
             key="count-1",

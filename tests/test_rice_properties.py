@@ -22,7 +22,7 @@ from ledger.rice import LOSS_REASONS, RiceError, count_stock, receive_rice, trad
 from ledger.rice_loans import lend_rice, repay_rice
 from ledger.rice_position import rice_position
 from ledger.verify import verify_book
-from tests.helpers import read
+from tests.helpers import CHAIR, read
 from tests.savings_helpers import TODAY, khr
 from tests.test_rice import _fund_cash_box, make_rice_bank
 
@@ -65,8 +65,7 @@ def test_rice_is_conserved_through_any_run_of_operations(book, ops):
                     "CONS",
                     qty,
                     on=on,
-                    recorded_by="t",
-                    approved_by="chair",
+                    approver=CHAIR,
                     purpose="Seed",
                     today=TODAY,
                 )
@@ -74,16 +73,12 @@ def test_rice_is_conserved_through_any_run_of_operations(book, ops):
                 loan = open_loans[0]
                 part = money(min(grams, loan.standing.owed), "RICE") / 1000
                 cash = khr(1200 * max(1, grams // 1000)) if kind == "repay_cash" else None
-                repay_rice(
-                    s, gid, loan.number, part, on=on, recorded_by="t", cash=cash, today=TODAY
-                )
+                repay_rice(s, gid, loan.number, part, on=on, cash=cash, today=TODAY)
             elif kind == "contribute":
-                receive_rice(s, gid, qty, on=on, recorded_by="t", member_code="M03", today=TODAY)
+                receive_rice(s, gid, qty, on=on, member_code="M03", today=TODAY)
             elif kind == "count":
                 counted = money(max(position.stock - grams // 10, 0), "RICE") / 1000
-                count_stock(
-                    s, gid, counted, on=on, recorded_by="t", reason=reason, note="seen", today=TODAY
-                )
+                count_stock(s, gid, counted, on=on, reason=reason, note="seen", today=TODAY)
             elif kind in ("buy", "sell"):
                 trade_rice(
                     s,
@@ -92,7 +87,6 @@ def test_rice_is_conserved_through_any_run_of_operations(book, ops):
                     qty,
                     khr(1000 + grams),
                     on=on,
-                    recorded_by="t",
                     counterparty="Mill",
                     today=TODAY,
                 )

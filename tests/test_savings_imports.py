@@ -112,7 +112,6 @@ def test_opening_balances_from_paper(book, tmp_path):
             v.group.id,
             path,
             as_of=CYCLE_START,
-            author="t",
             cash_box=250_000,
             bank=200_000,
             social_fund=30_000,
@@ -155,7 +154,6 @@ def test_bad_opening_rows(book, tmp_path, row, reason):
                 v.group.id,
                 write(tmp_path, "o.csv", text),
                 as_of=CYCLE_START,
-                author="t",
             )
         )
     assert caught.value.row == 2 and reason in str(caught.value)
@@ -166,9 +164,9 @@ def test_bad_opening_rows(book, tmp_path, row, reason):
 def test_meetings_from_the_collection_sheet(book, tmp_path):
     v = make_vsla(book)
     path = write(tmp_path, "sheet.csv", SHEET)
-    summary = book.write(lambda s: import_meetings(s, v.group.id, path, author="t", today=TODAY))
+    summary = book.write(lambda s: import_meetings(s, v.group.id, path, today=TODAY))
     assert (summary.meetings_recorded, summary.rows) == (2, 6)
-    again = book.write(lambda s: import_meetings(s, v.group.id, path, author="t", today=TODAY))
+    again = book.write(lambda s: import_meetings(s, v.group.id, path, today=TODAY))
     assert (again.meetings_recorded, again.meetings_already_present) == (0, 2)
     with book.read() as s:
         assert natural(s, v.group.id, "cash_box") == 40600
@@ -205,7 +203,7 @@ def test_a_bad_sheet_row_rejects_the_file(book, tmp_path, row, reason):
     v = make_vsla(book)
     path = write(tmp_path, "sheet.csv", _sheet_with(row))
     with pytest.raises(ImportRejected) as caught:
-        book.write(lambda s: import_meetings(s, v.group.id, path, author="t", today=TODAY))
+        book.write(lambda s: import_meetings(s, v.group.id, path, today=TODAY))
     assert caught.value.row == 3
     assert reason in str(caught.value)
     with book.read() as s:
@@ -220,14 +218,14 @@ def test_a_meeting_without_a_count_or_with_an_unexplained_difference(book, tmp_p
     ):
         book.write(
             lambda s: import_meetings(
-                s, v.group.id, write(tmp_path, "a.csv", no_count), author="t", today=TODAY
+                s, v.group.id, write(tmp_path, "a.csv", no_count), today=TODAY
             )
         )
     unexplained = SHEET_HEADER + "2026-01-05,M01,yes,2000,,,,,,,1500,\n"
     with pytest.raises(ImportRejected, match="500 KHR less than expected"):
         book.write(
             lambda s: import_meetings(
-                s, v.group.id, write(tmp_path, "b.csv", unexplained), author="t", today=TODAY
+                s, v.group.id, write(tmp_path, "b.csv", unexplained), today=TODAY
             )
         )
 
@@ -235,14 +233,10 @@ def test_a_meeting_without_a_count_or_with_an_unexplained_difference(book, tmp_p
 def test_a_changed_sheet_for_a_recorded_meeting_is_refused(book, tmp_path):
     v = make_vsla(book)
     book.write(
-        lambda s: import_meetings(
-            s, v.group.id, write(tmp_path, "s.csv", SHEET), author="t", today=TODAY
-        )
+        lambda s: import_meetings(s, v.group.id, write(tmp_path, "s.csv", SHEET), today=TODAY)
     )
     changed = SHEET.replace("2026-01-05,M01,yes,2000,,,10000", "2026-01-05,M01,yes,3000,,,10000")
     with pytest.raises(ImportRejected, match="already recorded with other amounts for M01"):
         book.write(
-            lambda s: import_meetings(
-                s, v.group.id, write(tmp_path, "c.csv", changed), author="t", today=TODAY
-            )
+            lambda s: import_meetings(s, v.group.id, write(tmp_path, "c.csv", changed), today=TODAY)
         )

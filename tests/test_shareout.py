@@ -26,7 +26,7 @@ LAST = CYCLE_START + 4 * WEEK  # 2026-02-02
 
 def hold_meeting(book, v, day, lines=None, items=(), lend=(), repay=()):
     def run(s):
-        m = open_meeting(s, v.group.id, day, "treasurer", today=TODAY)
+        m = open_meeting(s, v.group.id, day, today=TODAY)
         for code, fields in (lines or {}).items():
             set_line(s, m.id, code, **{k: khr(a) for k, a in fields.items()})
         for kind, amount in items:
@@ -35,7 +35,7 @@ def hold_meeting(book, v, day, lines=None, items=(), lend=(), repay=()):
             lend_at_meeting(s, m.id, loan_id)
         for loan_id, amount in repay:
             repay_at_meeting(s, m.id, loan_id, khr(amount))
-        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash), "treasurer")
+        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash))
 
     book.write(run)
 
@@ -99,9 +99,7 @@ def test_payouts_sum_exactly_to_the_pool_and_the_leftover_stays_as_capital(book)
     assert plan.distributed + plan.leftover == plan.pool
     assert 0 <= plan.leftover < 300
 
-    posted = book.write(
-        lambda s: post_shareout(s, v.group.id, on=LAST, posted_by="chair", today=TODAY)
-    )
+    posted = book.write(lambda s: post_shareout(s, v.group.id, on=LAST, today=TODAY))
     assert posted.plan == plan
     after = balances(book, v)
     assert after["retained_surplus"] == -plan.leftover  # credit balance: owned by the group
@@ -119,9 +117,9 @@ def test_payouts_sum_exactly_to_the_pool_and_the_leftover_stays_as_capital(book)
 
 def test_a_second_share_out_of_the_cycle_is_refused(book):
     v, _ = a_cycle(book)
-    book.write(lambda s: post_shareout(s, v.group.id, on=LAST, posted_by="chair", today=TODAY))
+    book.write(lambda s: post_shareout(s, v.group.id, on=LAST, today=TODAY))
     with pytest.raises(ShareoutError, match="already shared out"):
-        book.write(lambda s: post_shareout(s, v.group.id, on=LAST, posted_by="chair", today=TODAY))
+        book.write(lambda s: post_shareout(s, v.group.id, on=LAST, today=TODAY))
     # And the database refuses it even when the code is bypassed.
     with pytest.raises(DBAPIError), book.engine.begin() as conn:
         conn.execute(
@@ -139,9 +137,7 @@ def test_a_second_share_out_of_the_cycle_is_refused(book):
 
 def test_the_share_out_closes_the_books_through_its_day(book):
     v, _ = a_cycle(book)
-    posted = book.write(
-        lambda s: post_shareout(s, v.group.id, on=LAST, posted_by="chair", today=TODAY)
-    )
+    posted = book.write(lambda s: post_shareout(s, v.group.id, on=LAST, today=TODAY))
     assert len(posted.close.head_hash) == 64
     (close,) = read(book, lambda s: period_closes(s, v.group.id))
     assert close.closed_through == LAST and close.head_hash == posted.close.head_hash
@@ -167,11 +163,7 @@ def test_loans_still_owed_block_the_share_out_unless_deducted(book):
     m02 = next(line for line in plan.lines if line.code == "M02")
     assert m02.deducted == owed.owed_now
     assert m02.held + m02.earned == m02.deducted + m02.payout
-    book.write(
-        lambda s: post_shareout(
-            s, v.group.id, on=LAST, posted_by="chair", deduct_loans=True, today=TODAY
-        )
-    )
+    book.write(lambda s: post_shareout(s, v.group.id, on=LAST, deduct_loans=True, today=TODAY))
     settled = read(book, lambda s: loan_statement(s, loan_id, on=LAST))
     assert settled.state == "closed" and settled.owed_now == 0
     assert read(book, lambda s: balance_of(s, settled.loan.account_id)) == 0
@@ -227,7 +219,7 @@ def test_a_share_out_needs_the_cash_in_the_box(book):
 
 def test_nothing_is_posted_into_the_shared_out_cycle(book):
     v, _ = a_cycle(book)
-    book.write(lambda s: post_shareout(s, v.group.id, on=LAST, posted_by="chair", today=TODAY))
+    book.write(lambda s: post_shareout(s, v.group.id, on=LAST, today=TODAY))
     accounts = read(book, lambda s: GroupAccounts(s, v.group.id))
     late = transfer(v.group.id, accounts.get("cash_box"), accounts.get("grants"), "100", date=LAST)
     with pytest.raises(ClosedPeriod):
@@ -240,10 +232,10 @@ def test_a_member_who_left_on_the_share_out_day_gets_nothing_more(book):
     day = CYCLE_START + 2 * WEEK
 
     def leave(s):
-        m = open_meeting(s, v.group.id, day, "treasurer", today=TODAY)
+        m = open_meeting(s, v.group.id, day, today=TODAY)
         set_line(s, m.id, "M01", fine_other=khr(3_000))
         add_item(s, m.id, "member_exit", member_code="M02")
-        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash), "treasurer")
+        close_meeting(s, m.id, khr(meeting_summary(s, m.id).expected_cash))
 
     book.write(leave)
     plan = read(
@@ -268,16 +260,13 @@ def test_money_spent_on_rice_is_shown_and_kept_on_the_trading_account(book):
             rice("10"),
             khr(20_000),
             on=CYCLE_START,
-            recorded_by="t",
             counterparty="Mill",
             today=TODAY,
         )
     )
     plan = read(book, lambda s: plan_shareout(s, v.group.id, on=CYCLE_START, today=TODAY))
     assert plan.spent_on_rice == 20_000 and plan.pool == 30_000
-    book.write(
-        lambda s: post_shareout(s, v.group.id, on=CYCLE_START, posted_by="chair", today=TODAY)
-    )
+    book.write(lambda s: post_shareout(s, v.group.id, on=CYCLE_START, today=TODAY))
     (sheet, rice_sheet) = read(book, lambda s: balance_sheets(s, v.group.id, CYCLE_START))
     assert sheet.balanced and rice_sheet.balanced
     equity = {r.account: r.amount for r in sheet.equity}

@@ -47,7 +47,6 @@ def test_any_share_out_is_exact(book, shares, fines, unit, method):
             s,
             v.group.id,
             on=CYCLE_START,
-            posted_by="chair",
             method=method,
             cash_unit=unit,
             today=TODAY,

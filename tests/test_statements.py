@@ -17,7 +17,7 @@ from ledger.statements import (
     income_and_expenditure,
     period_trial_balance,
 )
-from tests.helpers import read
+from tests.helpers import CHAIR, read
 from tests.savings_helpers import CYCLE_START, TODAY
 from tests.test_rice import LENT, make_rice_bank, rice
 from tests.test_shareout import LAST, a_cycle
@@ -39,7 +39,7 @@ def test_statements_of_a_cycle_agree_with_the_share_out(book):
     assert cash.opening == 0 and cash.closing == box
     assert cash.lines[-1].balance == box
 
-    book.write(lambda s: post_shareout(s, gid, on=LAST, posted_by="chair", today=TODAY))
+    book.write(lambda s: post_shareout(s, gid, on=LAST, today=TODAY))
     # After the share-out the cycle's income is still reported (its closing entry is not
     # income), and the balance sheet holds only the social fund and the leftover.
     (after,) = read(book, lambda s: income_and_expenditure(s, gid, CYCLE_START, LAST))
@@ -62,8 +62,7 @@ def test_rice_has_its_own_balance_sheet(book):
             "CONS",
             rice("100"),
             on=LENT,
-            recorded_by="t",
-            approved_by="chair",
+            approver=CHAIR,
             purpose="Seed",
             today=TODAY,
         )

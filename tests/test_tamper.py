@@ -121,13 +121,13 @@ def test_raw_overdraft_is_refused_by_the_database(book, posted):
 
 
 def test_raw_entry_into_a_closed_period_is_refused(book, posted):
-    book.write(lambda s: close_period(s, posted.group.id, dt.date(2026, 3, 31), "chair"))
+    book.write(lambda s: close_period(s, posted.group.id, dt.date(2026, 3, 31)))
     with pytest.raises(DBAPIError, match="closed period"):
         _raw_entry(book, posted, 4, [(posted.cash.id, 5), (posted.income.id, -5)])
 
 
 def test_closed_periods_cannot_be_reopened(book, posted):
-    book.write(lambda s: close_period(s, posted.group.id, dt.date(2026, 3, 31), "chair"))
+    book.write(lambda s: close_period(s, posted.group.id, dt.date(2026, 3, 31)))
     assert "cannot be reopened" in refused(book, "DELETE FROM period_closes")
     assert "cannot be reopened" in refused(
         book, "UPDATE period_closes SET closed_through = '2020-01-01'"
@@ -220,7 +220,7 @@ def test_verify_catches_an_orphan_posting(book, posted):
 
 def test_verify_catches_a_chain_rewritten_with_fresh_hashes(book, posted):
     """A forger who recomputes every hash still contradicts the head kept at the close."""
-    book.write(lambda s: close_period(s, posted.group.id, dt.date(2026, 3, 31), "chair"))
+    book.write(lambda s: close_period(s, posted.group.id, dt.date(2026, 3, 31)))
     drop_guards(book)
     raw(book, "UPDATE postings SET amount = amount * 10 WHERE entry_seq = 1")
     _rehash_chain(book, posted)

@@ -8,7 +8,6 @@ unexpected failure is written with its traceback to the log file, never to the s
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import os
@@ -18,15 +17,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ledger import migrate
+from ledger.audit import verify_audit
 from ledger.db import Book
 from ledger.errors import LedgerError
 from ledger.groups import find_group
 from ledger.journal_csv import export_journal, import_journal
 from ledger.money import decimal_text, format_minor
+from ledger.permissions import log_reading
 from ledger.queries import trial_balance
 from ledger.summary import book_summary
+from ledger.users import has_users
 from ledger.verify import verify_book
-from tui import cli_closing, cli_groups, cli_loans, cli_rice
+from tui import cli_auth, cli_backup, cli_closing, cli_groups, cli_loans, cli_rice, cli_users
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_ERROR = 0, 1, 2
 log = logging.getLogger("sansam")
@@ -39,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = handler(args)
         sys.stdout.flush()  # a closed pipe shows up here, inside the try
+        cli_backup.on_close()
         return code
     except LedgerError as exc:
         print(f"sansam: {exc}", file=sys.stderr)
@@ -69,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the book: an SQLite file path or a postgresql:// URL "
         "(default: $SANSAM_DB, else the book in your data directory)",
     )
+    db.add_argument(
+        "--user",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="who signs in (default: $SANSAM_USER, else asked); the password or PIN is "
+        "asked, or read from $SANSAM_PASSWORD in scripts",
+    )
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print JSON for other programs")
     group = argparse.ArgumentParser(add_help=False)
@@ -82,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     init = commands.add_parser("init", parents=[db], help="create or upgrade a book")
+    init.add_argument("--admin", metavar="USERNAME", help="the new book's administrator")
+    init.add_argument("--admin-name", metavar="NAME", help="the administrator's full name")
     init.add_argument(
         "--demo-if-new",
         action="store_true",
@@ -112,25 +124,32 @@ def _parser() -> argparse.ArgumentParser:
         help="recompute every hash chain and cached balance",
     )
     verify.set_defaults(handler=cmd_verify)
-    cli_groups.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
-    cli_loans.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
-    cli_rice.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
-    cli_closing.register(commands, db=db, as_json=as_json, open_book=_open, author=_author)
+    cli_groups.register(commands, db=db, as_json=as_json, open_book=_open)
+    cli_loans.register(commands, db=db, as_json=as_json, open_book=_open)
+    cli_rice.register(commands, db=db, as_json=as_json, open_book=_open)
+    cli_closing.register(commands, db=db, as_json=as_json, open_book=_open)
+    cli_users.register(commands, db=db, as_json=as_json, open_book=_open)
+    cli_backup.register(commands, db=db, open_book=_open)
     return parser
 
 
 def _open(args: argparse.Namespace, *, ready: bool = True) -> Book:
+    """The book the command names, with its user signed in (``ready=False``: as it is,
+    for ``init``)."""
     book = Book.open(getattr(args, "db", None))
-    if ready:
-        migrate.ensure_ready(book)
-    return book
-
-
-def _author() -> str:
+    if not ready:
+        return book
+    cli_backup.remember(book)
     try:
-        return getpass.getuser()
-    except Exception:  # no user name in the environment (some service accounts)
-        return "unknown"
+        migrate.ensure_ready(book)
+        if not book.write(has_users):
+            raise LedgerError(
+                "This book has no users yet: run `sansam init` to create its administrator."
+            )
+        return cli_auth.signed_in(book, args)
+    except BaseException:
+        book.close()
+        raise
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -144,25 +163,34 @@ def cmd_init(args: argparse.Namespace) -> int:
         where = book.location
         if before is None:
             print(f"Created a new book at {where} (schema {after}).")
-            if args.demo_if_new:
-                _load_demo(book)
         elif before != after:
             print(f"Upgraded the book at {where} from schema {before} to {after}.")
         else:
             print(f"The book at {where} is ready (schema {after}).")
+        if not book.write(has_users):
+            print("Every book has an administrator, who adds the other users.")
+            admin = cli_auth.create_administrator(book, args)
+            print(f"Created the administrator {admin.username}.")
+            if before is None and args.demo_if_new:
+                _load_demo(book.as_user(admin))
     return EXIT_OK
 
 
 def _load_demo(book: Book) -> None:
     import datetime as dt
 
-    from ledger.demo import load_demo
+    from ledger.demo import DEMO_ROLES, load_demo
 
     print("Loading a demo federation (three groups near Siem Reap, a year of meetings)...")
     demo = book.write(lambda session: load_demo(session, today=dt.date.today()))
     print(
         f"Demo loaded: {demo.groups} groups, {demo.members} members, {demo.meetings} meetings, "
         f"{demo.entries:,} entries. It is for exploring; create a new book for real groups."
+    )
+    assert book.actor is not None
+    print(
+        f"{book.actor.username} is {' and '.join(DEMO_ROLES)} of every demo group, to try "
+        "everything; add users for the others with `sansam user add`."
     )
 
 
@@ -194,9 +222,7 @@ def cmd_journal_import(args: argparse.Namespace) -> int:
     progress = _ProgressLine()
     with _open(args) as book:
         summary = book.write(
-            lambda session: import_journal(
-                session, args.file, author=_author(), on_progress=progress
-            )
+            lambda session: import_journal(session, args.file, on_progress=progress)
         )
     progress.done()
     seconds = time.monotonic() - started
@@ -215,6 +241,7 @@ def cmd_journal_export(args: argparse.Namespace) -> int:
     with _open(args) as book, book.read() as session:
         group_id = find_group(session, args.group).id if args.group else None
         rows = export_journal(session, args.file, group_id=group_id)
+        book.write(lambda s: log_reading(s, "export", group_id, f"journal CSV, {rows:,} postings"))
     print(f"Wrote {rows:,} postings to {args.file}.")
     return EXIT_OK
 
@@ -276,12 +303,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     with _open(args) as book, book.read() as session:
         group_id = find_group(session, args.group).id if args.group else None
         report = verify_book(session, group_id, on_progress=lambda n: progress(n, n))
+        trail_break = verify_audit(session)
+        outcome = "ok" if report.ok and trail_break is None else "problems found"
+        book.write(lambda s: log_reading(s, "verify", group_id, outcome))
     progress.done()
     if args.json:
         print(
             json.dumps(
                 {
-                    "ok": report.ok,
+                    "ok": report.ok and trail_break is None,
+                    "audit_trail_first_break": trail_break,
                     "groups": report.groups,
                     "entries": report.entries,
                     "postings": report.postings,
@@ -294,7 +325,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 indent=2,
             )
         )
-    elif report.ok:
+    elif report.ok and trail_break is None:
         print(
             f"OK: {report.groups:,} group(s), {report.entries:,} entries and "
             f"{report.postings:,} postings verified; every chain and balance matches."
@@ -306,7 +337,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         extra = len(report.problems) - len(report.first_breaks())
         if extra:
             print(f"  ({extra} further problem(s); use --json to list them all)")
-    return EXIT_OK if report.ok else EXIT_FAILED_CHECK
+    if trail_break is not None and not args.json:
+        print(f"AUDIT TRAIL BROKEN: event {trail_break} does not match its hash chain.")
+    return EXIT_OK if report.ok and trail_break is None else EXIT_FAILED_CHECK
 
 
 # --- helpers -----------------------------------------------------------------------------

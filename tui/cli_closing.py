@@ -24,7 +24,7 @@ from ledger.shareout import (
     value_text,
 )
 from ledger.shareout_records import posted_shareouts
-from tui.cli_common import Author, Opener, amount_arg, bind, date_arg, group_option, print_json
+from tui.cli_common import Opener, amount_arg, bind, date_arg, group_option, print_json
 
 
 def register(
@@ -33,7 +33,6 @@ def register(
     db: argparse.ArgumentParser,
     as_json: argparse.ArgumentParser,
     open_book: Opener,
-    author: Author,
 ) -> None:
     group_opt = group_option()
     terms = argparse.ArgumentParser(add_help=False)
@@ -53,7 +52,7 @@ def register(
         "--cash-unit", help="round payouts down to this amount (default 100 riel, 1 baht...)"
     )
 
-    handler = bind(open_book, author)
+    handler = bind(open_book)
 
     shareout = commands.add_parser("shareout", help="the share-out at the end of a cycle")
     scmds = shareout.add_subparsers(title="shareout commands", metavar="COMMAND")
@@ -168,7 +167,7 @@ def _print_plan(plan: ShareoutPlan) -> None:
     )
 
 
-def cmd_preview(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_preview(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as s:
         group = find_group(s, args.group)
         plan = plan_shareout(s, group.id, **_terms(args, group.currency))
@@ -180,10 +179,10 @@ def cmd_preview(args: argparse.Namespace, open_book: Opener, _author: Author) ->
     return 0
 
 
-def cmd_post(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_post(args: argparse.Namespace, open_book: Opener) -> int:
     def work(s):  # type: ignore[no-untyped-def]
         group = find_group(s, args.group)
-        return post_shareout(s, group.id, posted_by=author(), **_terms(args, group.currency))
+        return post_shareout(s, group.id, **_terms(args, group.currency))
 
     with open_book(args) as book:
         posted = book.write(work)
@@ -200,7 +199,7 @@ def cmd_post(args: argparse.Namespace, open_book: Opener, author: Author) -> int
     return 0
 
 
-def cmd_show(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_show(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as s:
         records = posted_shareouts(s, find_group(s, args.group).id)
     if args.json:
@@ -235,11 +234,11 @@ def cmd_show(args: argparse.Namespace, open_book: Opener, _author: Author) -> in
     return 0
 
 
-def cmd_period_close(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_period_close(args: argparse.Namespace, open_book: Opener) -> int:
     through = args.to or month_end(args.month)
 
     def work(s):  # type: ignore[no-untyped-def]
-        return close_period(s, find_group(s, args.group).id, through, author())
+        return close_period(s, find_group(s, args.group).id, through)
 
     with open_book(args) as book:
         closed = book.write(work)
@@ -262,7 +261,7 @@ def cmd_period_close(args: argparse.Namespace, open_book: Opener, author: Author
     return 0
 
 
-def cmd_period_list(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_period_list(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as s:
         closes = period_closes(s, find_group(s, args.group).id)
     if args.json:

@@ -13,7 +13,6 @@ from ledger.errors import InvalidEntry, LedgerError
 from ledger.money import parse_amount
 
 Opener = Callable[[argparse.Namespace], Any]
-Author = Callable[[], str]
 
 
 def group_option() -> argparse.ArgumentParser:
@@ -23,11 +22,12 @@ def group_option() -> argparse.ArgumentParser:
     return parser
 
 
-def bind(open_book: Opener, author: Author) -> Callable[[Any], Callable[[argparse.Namespace], int]]:
-    """Turn ``cmd(args, open_book, author)`` functions into argparse handlers."""
+def bind(open_book: Opener) -> Callable[[Any], Callable[[argparse.Namespace], int]]:
+    """Turn ``cmd(args, open_book)`` functions into argparse handlers (``open_book``
+    opens the book with the user signed in)."""
 
     def handler(fn: Any) -> Callable[[argparse.Namespace], int]:
-        return lambda args: fn(args, open_book, author)
+        return lambda args: fn(args, open_book)
 
     return handler
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +42,10 @@ from ledger.models import Meeting
 from ledger.money import decimal_text, format_minor, from_minor, parse_amount
 from ledger.opening_import import import_opening_balances
 from ledger.opening_loans import import_opening_loans
+from ledger.permissions import take_role_in_new_group
 from ledger.positions import group_position, member_position
 from ledger.sheet_import import import_meetings
-from tui.cli_common import Author, Opener, amount_arg, bind, date_arg, group_option, print_json
+from tui.cli_common import Opener, amount_arg, bind, date_arg, group_option, print_json
 
 
 def register(
@@ -54,12 +54,11 @@ def register(
     db: argparse.ArgumentParser,
     as_json: argparse.ArgumentParser,
     open_book: Opener,
-    author: Callable[[], str],
 ) -> None:
     """Add the commands to the ``sansam`` parser."""
     group_opt = group_option()
 
-    handler = bind(open_book, author)
+    handler = bind(open_book)
 
     group = commands.add_parser("group", help="register, list and show groups")
     group_cmds = group.add_subparsers(title="group commands", metavar="COMMAND")
@@ -174,7 +173,7 @@ def register(
 # --- groups --------------------------------------------------------------------------------
 
 
-def cmd_group_create(args: argparse.Namespace, open_book: Opener, author: Callable[[], str]) -> int:
+def cmd_group_create(args: argparse.Namespace, open_book: Opener) -> int:
     location = resolve_location(args.province, args.district, args.commune, args.village)
 
     def work(session):  # type: ignore[no-untyped-def]
@@ -188,7 +187,9 @@ def cmd_group_create(args: argparse.Namespace, open_book: Opener, author: Callab
             meeting_day=DAYS.index(args.day) if args.day else None,
             location=location,
         )
-
+        # The administrator registering the group sets its first cycle's terms, as the
+        # group agreed them; she holds no role in it afterwards unless granted one.
+        take_role_in_new_group(session, group.id, "chair")
         return group, _open_cycle(session, group, args, args.cycle_start)
 
     with open_book(args) as book:
@@ -224,7 +225,7 @@ def _print_cycle(group: GroupRecord, cycle: CycleRecord) -> None:
     print(f"Cycle {cycle.number} starts {cycle.starts_on.isoformat()}; share price: {price}.")
 
 
-def cmd_cycle_open(args: argparse.Namespace, open_book: Opener, _author: Callable[[], str]) -> int:
+def cmd_cycle_open(args: argparse.Namespace, open_book: Opener) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
         return group, _open_cycle(session, group, args, args.start)
@@ -235,7 +236,7 @@ def cmd_cycle_open(args: argparse.Namespace, open_book: Opener, _author: Callabl
     return 0
 
 
-def cmd_group_list(args: argparse.Namespace, open_book: Opener, _author: Callable[[], str]) -> int:
+def cmd_group_list(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         groups = list_groups(session)
     if args.json:
@@ -251,7 +252,7 @@ def cmd_group_list(args: argparse.Namespace, open_book: Opener, _author: Callabl
     return 0
 
 
-def cmd_group_show(args: argparse.Namespace, open_book: Opener, _author: Callable[[], str]) -> int:
+def cmd_group_show(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         group = find_group(session, args.code)
         position = group_position(session, group.id)
@@ -303,7 +304,7 @@ def cmd_group_show(args: argparse.Namespace, open_book: Opener, _author: Callabl
 # --- members -------------------------------------------------------------------------------
 
 
-def cmd_member_list(args: argparse.Namespace, open_book: Opener, _author: Callable[[], str]) -> int:
+def cmd_member_list(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         group = find_group(session, args.group)
         members = list_members(session, group.id)
@@ -319,7 +320,7 @@ def cmd_member_list(args: argparse.Namespace, open_book: Opener, _author: Callab
     return 0
 
 
-def cmd_member_show(args: argparse.Namespace, open_book: Opener, _author: Callable[[], str]) -> int:
+def cmd_member_show(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         group = find_group(session, args.group)
         member = find_member(session, group.id, args.code)
@@ -351,9 +352,7 @@ def cmd_member_show(args: argparse.Namespace, open_book: Opener, _author: Callab
     return 0
 
 
-def cmd_member_import(
-    args: argparse.Namespace, open_book: Opener, _author: Callable[[], str]
-) -> int:
+def cmd_member_import(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
         summary = book.write(lambda s: import_members(s, find_group(s, args.group).id, args.file))
     print(
@@ -363,9 +362,7 @@ def cmd_member_import(
     return 0
 
 
-def cmd_opening_import(
-    args: argparse.Namespace, open_book: Opener, author: Callable[[], str]
-) -> int:
+def cmd_opening_import(args: argparse.Namespace, open_book: Opener) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
         return import_opening_balances(
@@ -373,7 +370,6 @@ def cmd_opening_import(
             group.id,
             args.file,
             as_of=args.as_of,
-            author=author(),
             cash_box=amount_arg(args.cash_box, group.currency, "--cash-box"),
             bank=amount_arg(args.bank, group.currency, "--bank"),
             social_fund=amount_arg(args.social_fund, group.currency, "--social-fund"),
@@ -389,13 +385,11 @@ def cmd_opening_import(
     return 0
 
 
-def cmd_opening_loans(
-    args: argparse.Namespace, open_book: Opener, author: Callable[[], str]
-) -> int:
+def cmd_opening_loans(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
         summary = book.write(
             lambda s: import_opening_loans(
-                s, find_group(s, args.group).id, args.file, as_of=args.as_of, author=author()
+                s, find_group(s, args.group).id, args.file, as_of=args.as_of
             )
         )
     print(
@@ -408,13 +402,9 @@ def cmd_opening_loans(
 # --- meetings ------------------------------------------------------------------------------
 
 
-def cmd_meeting_import(
-    args: argparse.Namespace, open_book: Opener, author: Callable[[], str]
-) -> int:
+def cmd_meeting_import(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
-        summary = book.write(
-            lambda s: import_meetings(s, find_group(s, args.group).id, args.file, author=author())
-        )
+        summary = book.write(lambda s: import_meetings(s, find_group(s, args.group).id, args.file))
     print(
         f"Imported {args.file}: {summary.meetings_recorded} meeting(s) recorded, "
         f"{summary.meetings_already_present} already in the book ({summary.rows} rows)."
@@ -422,10 +412,10 @@ def cmd_meeting_import(
     return 0
 
 
-def cmd_meeting_open(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_meeting_open(args: argparse.Namespace, open_book: Opener) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
-        return group.currency, open_meeting(session, group.id, args.date, author())
+        return group.currency, open_meeting(session, group.id, args.date)
 
     with open_book(args) as book:
         currency, m = book.write(work)
@@ -436,16 +426,14 @@ def cmd_meeting_open(args: argparse.Namespace, open_book: Opener, author: Author
     return 0
 
 
-def cmd_meeting_close(
-    args: argparse.Namespace, open_book: Opener, author: Callable[[], str]
-) -> int:
+def cmd_meeting_close(args: argparse.Namespace, open_book: Opener) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
         found = find_meeting(session, group.id, args.date)
         if found is None:
             raise InvalidEntry(f"{group.code} has no meeting on {args.date.isoformat()}.")
         counted = from_minor(amount_arg(args.counted, group.currency, "--counted"), group.currency)
-        return close_meeting(session, found.id, counted, author(), comment=args.comment)
+        return close_meeting(session, found.id, counted, comment=args.comment)
 
     with open_book(args) as book:
         summary = book.write(work)
@@ -458,13 +446,11 @@ def cmd_meeting_close(
     return 0
 
 
-def cmd_meeting_cancel(
-    args: argparse.Namespace, open_book: Opener, author: Callable[[], str]
-) -> int:
+def cmd_meeting_cancel(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
         book.write(
             lambda s: cancel_meeting_day(
-                s, find_group(s, args.group).id, args.date, reason=args.reason, recorded_by=author()
+                s, find_group(s, args.group).id, args.date, reason=args.reason
             )
         )
     print(
@@ -474,9 +460,7 @@ def cmd_meeting_cancel(
     return 0
 
 
-def cmd_meeting_list(
-    args: argparse.Namespace, open_book: Opener, _author: Callable[[], str]
-) -> int:
+def cmd_meeting_list(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         group = find_group(session, args.group)
         meetings = (
@@ -511,9 +495,7 @@ def cmd_meeting_list(
     return 0
 
 
-def cmd_meeting_show(
-    args: argparse.Namespace, open_book: Opener, _author: Callable[[], str]
-) -> int:
+def cmd_meeting_show(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         group = find_group(session, args.group)
         meeting_id = session.execute(

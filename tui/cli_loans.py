@@ -7,8 +7,8 @@ the group knows them by (``loan show 3 --group PK-01``). Lending and repaying ha
 a meeting: ``disburse`` and ``repay`` write on the meeting's sheet (opening the meeting
 if needed), and the cash moves when ``sansam meeting close`` posts it.
 
-Until users and roles land (issue #6), the person acting is the operating-system user;
-``--by`` names the chair who approves or decides, who must not be the recorder.
+The person acting is the signed-in user: the treasurer records, the chair (or the
+coordinator) signs in to approve, and the recorder can never approve her own loan.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from ledger.meetings import find_meeting, open_meeting
 from ledger.money import decimal_text, format_minor, from_minor
 from ledger.portfolio import BUCKETS, LEVELS, PortfolioFigures, portfolio
 from tui.cli_common import (
-    Author,
     Opener,
     amount_arg,
     bind,
@@ -64,13 +63,12 @@ def register(
     db: argparse.ArgumentParser,
     as_json: argparse.ArgumentParser,
     open_book: Opener,
-    author: Author,
 ) -> None:
     """Add the commands to the ``sansam`` parser."""
     group_opt = group_option()
     common = [db, group_opt]
 
-    handler = bind(open_book, author)
+    handler = bind(open_book)
 
     product = commands.add_parser("product", help="the group's loan products")
     pcmds = product.add_subparsers(title="product commands", metavar="COMMAND")
@@ -114,7 +112,6 @@ def register(
     ):
         sub = lcmds.add_parser(name, parents=common, help=text)
         sub.add_argument("number", type=int)
-        sub.add_argument("--by", metavar="NAME", help="who decides (default: you)")
         sub.add_argument("--on", type=date_arg, metavar="YYYY-MM-DD", help="default: today")
         sub.set_defaults(handler=handler(fn))
     disburse = lcmds.add_parser(
@@ -134,13 +131,11 @@ def register(
     resched.add_argument("--on", type=date_arg, required=True, metavar="YYYY-MM-DD")
     resched.add_argument("--instalments", type=int, required=True)
     resched.add_argument("--reason", required=True)
-    resched.add_argument("--by", metavar="NAME", help="who decided (default: you)")
     resched.set_defaults(handler=handler(cmd_loan_reschedule))
     woff = lcmds.add_parser("write-off", parents=common, help="write off what is still owed")
     woff.add_argument("number", type=int)
     woff.add_argument("--on", type=date_arg, required=True, metavar="YYYY-MM-DD")
     woff.add_argument("--reason", required=True)
-    woff.add_argument("--by", metavar="NAME", help="who decided (default: you)")
     woff.set_defaults(handler=handler(cmd_loan_write_off))
     show = lcmds.add_parser(
         "show", parents=[*common, as_json], help="a loan's schedule: paid, due, overdue"
@@ -194,7 +189,7 @@ def register(
 # --- products ------------------------------------------------------------------------------
 
 
-def cmd_product_create(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_product_create(args: argparse.Namespace, open_book: Opener) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
         c = group.currency
@@ -211,7 +206,6 @@ def cmd_product_create(args: argparse.Namespace, open_book: Opener, author: Auth
             rate_per_month=percent_arg(args.rate, "--rate"),
             term_periods=args.term,
             frequency=args.frequency,
-            created_by=author(),
             rounding_unit=money(args.rounding, "--rounding"),
             grace_periods=args.grace,
             late_penalty=money(args.late_penalty, "--late-penalty"),
@@ -227,7 +221,7 @@ def cmd_product_create(args: argparse.Namespace, open_book: Opener, author: Auth
     return 0
 
 
-def cmd_product_list(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_product_list(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         group = find_group(session, args.group)
         products = list_products(session, group.id)
@@ -260,7 +254,7 @@ def cmd_product_list(args: argparse.Namespace, open_book: Opener, _author: Autho
 # --- a loan's life -------------------------------------------------------------------------
 
 
-def cmd_loan_apply(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_loan_apply(args: argparse.Namespace, open_book: Opener) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
         amount = amount_arg(args.amount, group.currency, "--amount")
@@ -271,7 +265,6 @@ def cmd_loan_apply(args: argparse.Namespace, open_book: Opener, author: Author) 
             args.product,
             from_minor(amount, group.currency),
             purpose=args.purpose,
-            recorded_by=author(),
             applied_on=args.on or dt.date.today(),
             votes_for=args.votes_for,
             votes_against=args.votes_against,
@@ -287,13 +280,12 @@ def cmd_loan_apply(args: argparse.Namespace, open_book: Opener, author: Author) 
     return 0
 
 
-def cmd_loan_approve(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_loan_approve(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
         loan = book.write(
             lambda s: approve_loan(
                 s,
                 _loan_id(s, args),
-                args.by or author(),
                 on=args.on or dt.date.today(),
             )
         )
@@ -301,9 +293,9 @@ def cmd_loan_approve(args: argparse.Namespace, open_book: Opener, author: Author
     return 0
 
 
-def cmd_loan_reject(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_loan_reject(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
-        loan = book.write(lambda s: reject_loan(s, _loan_id(s, args), args.by or author()))
+        loan = book.write(lambda s: reject_loan(s, _loan_id(s, args)))
     print(f"Loan #{loan.number} rejected.")
     return 0
 
@@ -313,19 +305,19 @@ def _loan_id(session, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
     return find_loan(session, find_group(session, args.group).id, args.number).id
 
 
-def _meeting_on(session, group_id: int, day: dt.date, author: Author) -> int:  # type: ignore[no-untyped-def]
+def _meeting_on(session, group_id: int, day: dt.date) -> int:  # type: ignore[no-untyped-def]
     """The meeting of that date, opened if there is none yet."""
     found = find_meeting(session, group_id, day)
     if found is None:
-        found = open_meeting(session, group_id, day, author())
+        found = open_meeting(session, group_id, day)
     return found.id
 
 
-def cmd_loan_disburse(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_loan_disburse(args: argparse.Namespace, open_book: Opener) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
         loan = find_loan(session, group.id, args.number)
-        meeting_id = _meeting_on(session, group.id, args.meeting, author)
+        meeting_id = _meeting_on(session, group.id, args.meeting)
         return lend_at_meeting(session, meeting_id, loan.id, source=args.source)
 
     with open_book(args) as book:
@@ -338,12 +330,12 @@ def cmd_loan_disburse(args: argparse.Namespace, open_book: Opener, author: Autho
     return 0
 
 
-def cmd_loan_repay(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_loan_repay(args: argparse.Namespace, open_book: Opener) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
         loan = find_loan(session, group.id, args.number)
         minor = amount_arg(args.amount, group.currency, "amount")
-        meeting_id = _meeting_on(session, group.id, args.meeting, author)
+        meeting_id = _meeting_on(session, group.id, args.meeting)
         owed = repay_at_meeting(session, meeting_id, loan.id, from_minor(minor, group.currency))
         return group.currency, loan, minor, owed
 
@@ -357,7 +349,7 @@ def cmd_loan_repay(args: argparse.Namespace, open_book: Opener, author: Author) 
     return 0
 
 
-def cmd_loan_reschedule(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_loan_reschedule(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
         st = book.write(
             lambda s: reschedule_loan(
@@ -365,7 +357,6 @@ def cmd_loan_reschedule(args: argparse.Namespace, open_book: Opener, author: Aut
                 _loan_id(s, args),
                 on=args.on,
                 term_periods=args.instalments,
-                decided_by=args.by or author(),
                 reason=args.reason,
             )
         )
@@ -377,14 +368,13 @@ def cmd_loan_reschedule(args: argparse.Namespace, open_book: Opener, author: Aut
     return 0
 
 
-def cmd_loan_write_off(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_loan_write_off(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
         st = book.write(
             lambda s: write_off_loan(
                 s,
                 _loan_id(s, args),
                 on=args.on,
-                decided_by=args.by or author(),
                 reason=args.reason,
             )
         )
@@ -398,7 +388,7 @@ def cmd_loan_write_off(args: argparse.Namespace, open_book: Opener, author: Auth
 # --- showing -------------------------------------------------------------------------------
 
 
-def cmd_loan_show(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_loan_show(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         group = find_group(session, args.group)
         loan = find_loan(session, group.id, args.number)
@@ -456,7 +446,7 @@ def _print_schedule(st: LoanStatement) -> None:
         )
 
 
-def cmd_loan_list(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_loan_list(args: argparse.Namespace, open_book: Opener) -> int:
     on = args.as_of or dt.date.today()
     with open_book(args) as book, book.read() as session:
         group = find_group(session, args.group)
@@ -525,7 +515,7 @@ def _statement_dict(st: LoanStatement) -> dict[str, Any]:
     }
 
 
-def cmd_borrowing_receive(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_borrowing_receive(args: argparse.Namespace, open_book: Opener) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
         amount = amount_arg(args.amount, group.currency, "--amount")
@@ -537,7 +527,6 @@ def cmd_borrowing_receive(args: argparse.Namespace, open_book: Opener, author: A
             amount=from_minor(amount, group.currency),
             received_on=args.on,
             purpose=args.purpose,
-            recorded_by=author(),
             rate_per_month=percent_arg(args.rate, "--rate"),
             term_periods=args.term,
             frequency=args.frequency,
@@ -550,7 +539,7 @@ def cmd_borrowing_receive(args: argparse.Namespace, open_book: Opener, author: A
     return 0
 
 
-def cmd_borrowing_pay(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_borrowing_pay(args: argparse.Namespace, open_book: Opener) -> int:
     def work(session):  # type: ignore[no-untyped-def]
         group = find_group(session, args.group)
         amount = amount_arg(args.amount, group.currency, "amount")
@@ -560,7 +549,6 @@ def cmd_borrowing_pay(args: argparse.Namespace, open_book: Opener, author: Autho
             args.number,
             from_minor(amount, group.currency),
             paid_on=args.on,
-            recorded_by=author(),
         )
 
     with open_book(args) as book:
@@ -572,7 +560,7 @@ def cmd_borrowing_pay(args: argparse.Namespace, open_book: Opener, author: Autho
     return 0
 
 
-def cmd_borrowing_show(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_borrowing_show(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         group = find_group(session, args.group)
         st = borrowing_statement(session, group.id, args.number, on=args.as_of or dt.date.today())
@@ -621,7 +609,7 @@ def cmd_borrowing_show(args: argparse.Namespace, open_book: Opener, _author: Aut
     return 0
 
 
-def cmd_borrowing_list(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_borrowing_list(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         group = find_group(session, args.group)
         rows = list_borrowings(session, group.id)
@@ -635,7 +623,7 @@ def cmd_borrowing_list(args: argparse.Namespace, open_book: Opener, _author: Aut
     return 0
 
 
-def cmd_portfolio(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_portfolio(args: argparse.Namespace, open_book: Opener) -> int:
     on = args.as_of or dt.date.today()
     with open_book(args) as book, book.read() as session:
         rows = portfolio(session, as_of=on, by=args.by, group_codes=args.group)

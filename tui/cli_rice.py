@@ -13,6 +13,7 @@ from typing import Any
 
 from ledger.groups import find_group
 from ledger.money import decimal_text, from_minor
+from ledger.permissions import Actor
 from ledger.rice import LOSS_REASONS, count_stock, kg, receive_rice, trade_rice
 from ledger.rice_loans import (
     RiceLoanStatement,
@@ -22,8 +23,8 @@ from ledger.rice_loans import (
     rice_products,
 )
 from ledger.rice_position import rice_position
+from tui.cli_auth import countersign
 from tui.cli_common import (
-    Author,
     Opener,
     amount_arg,
     bind,
@@ -40,14 +41,13 @@ def register(
     db: argparse.ArgumentParser,
     as_json: argparse.ArgumentParser,
     open_book: Opener,
-    author: Author,
 ) -> None:
     group_opt = group_option()
     dated = argparse.ArgumentParser(add_help=False)
     dated.add_argument("--on", type=date_arg, default=None, help="the day (default today)")
     common = [db, group_opt, dated]
 
-    handler = bind(open_book, author)
+    handler = bind(open_book)
 
     rice = commands.add_parser("rice", help="the rice bank: stock, rice loans, counts, trade")
     rcmds = rice.add_subparsers(title="rice commands", metavar="COMMAND")
@@ -84,7 +84,12 @@ def register(
     lend.add_argument("--product", required=True, metavar="CODE")
     lend.add_argument("--purpose", required=True)
     lend.add_argument("--due", type=date_arg, help="due date (default: the product's term)")
-    lend.add_argument("--by", required=True, help="who approved it (not the recorder)")
+    lend.add_argument(
+        "--approver",
+        required=True,
+        metavar="USER",
+        help="the chair who approves it, with her own password/PIN (not the recorder)",
+    )
     lend.set_defaults(handler=handler(cmd_lend))
 
     repay = rcmds.add_parser("repay", parents=common, help="repay a rice loan, interest first")
@@ -118,7 +123,7 @@ def _day(args: argparse.Namespace) -> dt.date:
     return args.on or dt.date.today()
 
 
-def cmd_product_create(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_product_create(args: argparse.Namespace, open_book: Opener) -> int:
     def work(s):  # type: ignore[no-untyped-def]
         group = find_group(s, args.group)
         return create_rice_product(
@@ -129,7 +134,6 @@ def cmd_product_create(args: argparse.Namespace, open_book: Opener, author: Auth
             interest=percent_arg(args.interest, "--interest"),
             term_days=args.days,
             cash_repayment=args.cash_repayment,
-            created_by=author(),
         )
 
     with open_book(args) as book:
@@ -143,7 +147,7 @@ def cmd_product_create(args: argparse.Namespace, open_book: Opener, author: Auth
     return 0
 
 
-def cmd_product_list(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_product_list(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as s:
         products = rice_products(s, find_group(s, args.group).id)
     if args.json:
@@ -170,7 +174,7 @@ def cmd_product_list(args: argparse.Namespace, open_book: Opener, _author: Autho
     return 0
 
 
-def cmd_receive(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_receive(args: argparse.Namespace, open_book: Opener) -> int:
     def work(s):  # type: ignore[no-untyped-def]
         group = find_group(s, args.group)
         return receive_rice(
@@ -178,7 +182,6 @@ def cmd_receive(args: argparse.Namespace, open_book: Opener, author: Author) -> 
             group.id,
             _kg(args.kg, "kg"),
             on=_day(args),
-            recorded_by=author(),
             member_code=args.member,
             note=args.note,
         )
@@ -200,29 +203,30 @@ def _loan_line(st: RiceLoanStatement) -> str:
     )
 
 
-def cmd_lend(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
-    def work(s):  # type: ignore[no-untyped-def]
-        group = find_group(s, args.group)
-        return lend_rice(
-            s,
-            group.id,
-            args.member,
-            args.product,
-            _kg(args.kg, "kg"),
-            on=_day(args),
-            recorded_by=author(),
-            approved_by=args.by,
-            purpose=args.purpose,
-            due_on=args.due,
-        )
-
+def cmd_lend(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
-        st = book.write(work)
+        approver = countersign(book, args.approver)
+        st = book.write(lambda s: _lend(s, args, approver))
     print(f"Rice loan {_loan_line(st)}")
     return 0
 
 
-def cmd_repay(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def _lend(s, args: argparse.Namespace, approver: Actor):  # type: ignore[no-untyped-def]
+    group = find_group(s, args.group)
+    return lend_rice(
+        s,
+        group.id,
+        args.member,
+        args.product,
+        _kg(args.kg, "kg"),
+        on=_day(args),
+        approver=approver,
+        purpose=args.purpose,
+        due_on=args.due,
+    )
+
+
+def cmd_repay(args: argparse.Namespace, open_book: Opener) -> int:
     def work(s):  # type: ignore[no-untyped-def]
         group = find_group(s, args.group)
         cash = None
@@ -234,7 +238,6 @@ def cmd_repay(args: argparse.Namespace, open_book: Opener, author: Author) -> in
             args.number,
             _kg(args.kg, "kg"),
             on=_day(args),
-            recorded_by=author(),
             cash=cash,
         )
 
@@ -244,7 +247,7 @@ def cmd_repay(args: argparse.Namespace, open_book: Opener, author: Author) -> in
     return 0
 
 
-def cmd_count(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_count(args: argparse.Namespace, open_book: Opener) -> int:
     def work(s):  # type: ignore[no-untyped-def]
         group = find_group(s, args.group)
         return count_stock(
@@ -252,7 +255,6 @@ def cmd_count(args: argparse.Namespace, open_book: Opener, author: Author) -> in
             group.id,
             _kg(args.kg, "kg"),
             on=_day(args),
-            recorded_by=author(),
             reason=args.reason,
             note=args.note,
         )
@@ -270,7 +272,7 @@ def cmd_count(args: argparse.Namespace, open_book: Opener, author: Author) -> in
     return 0
 
 
-def cmd_trade(args: argparse.Namespace, open_book: Opener, author: Author) -> int:
+def cmd_trade(args: argparse.Namespace, open_book: Opener) -> int:
     def work(s):  # type: ignore[no-untyped-def]
         group = find_group(s, args.group)
         price = from_minor(amount_arg(args.price, group.currency, "--price"), group.currency)
@@ -281,7 +283,6 @@ def cmd_trade(args: argparse.Namespace, open_book: Opener, author: Author) -> in
             _kg(args.kg, "kg"),
             price,
             on=_day(args),
-            recorded_by=author(),
             counterparty=args.counterparty,
         )
 
@@ -292,7 +293,7 @@ def cmd_trade(args: argparse.Namespace, open_book: Opener, author: Author) -> in
     return 0
 
 
-def cmd_show(args: argparse.Namespace, open_book: Opener, _author: Author) -> int:
+def cmd_show(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as s:
         group = find_group(s, args.group)
         p = rice_position(s, group.id, on=_day(args))

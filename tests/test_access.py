@@ -1,0 +1,205 @@
+"""Permissions are the services' own: whatever screen or script calls them, a treasurer
+of PK-01 can neither read nor write PK-02, a coordinator never posts cash, a chair
+cannot approve what she recorded, and every refusal is kept in the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from ledger.audit import audit_trail
+from ledger.db import Book
+from ledger.journal_csv import export_journal
+from ledger.loan_products import create_product, list_products
+from ledger.loans import apply_for_loan, approve_loan, loans_of_group
+from ledger.meetings import open_meeting
+from ledger.members import add_member, list_members
+from ledger.models import AuditEvent, JournalEntry
+from ledger.periods import close_period
+from ledger.permissions import Actor, NotSignedIn, PermissionDenied
+from ledger.portfolio import group_portfolio
+from ledger.positions import group_position
+from ledger.posting import EntryRequest, Line, post_entry
+from ledger.queries import trial_balance
+from ledger.rice import receive_rice
+from ledger.rice_position import rice_position
+from ledger.shareout import plan_shareout
+from ledger.statements import cash_book
+from ledger.summary import book_summary
+from ledger.users import create_user, grant_role, sign_in
+from ledger.verify import verify_book
+from tests.helpers import TESTER
+from tests.savings_helpers import CYCLE_START, TODAY, khr, make_vsla
+
+DAY = dt.date(2026, 1, 12)
+
+
+@pytest.fixture
+def office(book: Book):
+    """PK-01 and PK-02; Dara treasurer of PK-01, Chan chair of PK-01, Vanna coordinator of
+    both, each signed in for real."""
+    a, b = make_vsla(book, "PK-01"), make_vsla(book, "PK-02")
+
+    def people(s):  # type: ignore[no-untyped-def]
+        admin = create_user(
+            s, "sophea", "Sophea", "kampot-pepper-26", is_admin=True, created_by=None
+        )
+        for user, role, groups in (
+            ("dara", "treasurer", ["PK-01"]),
+            ("chan", "chair", ["PK-01"]),
+            ("vanna", "coordinator", ["PK-01", "PK-02"]),
+        ):
+            create_user(s, user, user.title(), "482915", kind="pin", created_by=admin)
+            for code in groups:
+                grant_role(s, admin, user, code, role)
+        return {u: sign_in(s, u, "482915") for u in ("dara", "chan", "vanna")}
+
+    users = book.write(people)
+    return a, b, {name: book.as_user(actor) for name, actor in users.items()}
+
+
+READS: dict[str, Callable] = {
+    "group position": lambda s, g: group_position(s, g),
+    "members": lambda s, g: list_members(s, g),
+    "loans": lambda s, g: loans_of_group(s, g),
+    "loan products": lambda s, g: list_products(s, g),
+    "rice": lambda s, g: rice_position(s, g, on=TODAY),
+    "trial balance": lambda s, g: trial_balance(s, g),
+    "cash book": lambda s, g: cash_book(s, g, CYCLE_START, TODAY),
+    "portfolio": lambda s, g: group_portfolio(s, g, as_of=TODAY),
+    "share-out plan": lambda s, g: plan_shareout(s, g, on=TODAY, today=TODAY),
+    "verify": lambda s, g: verify_book(s, g),
+    "export": lambda s, g: export_journal(s, "/dev/null", group_id=g),
+}
+
+WRITES: dict[str, Callable] = {
+    "open a meeting": lambda s, g: open_meeting(s, g, DAY, today=TODAY),
+    "add a member": lambda s, g: add_member(s, g, "M09", name_latin="Sina", joined_on=DAY),
+    "receive rice": lambda s, g: receive_rice(s, g, _kg(50), on=DAY, today=TODAY),
+    "apply for a loan": lambda s, g: apply_for_loan(
+        s, g, "M01", "W4", khr(10_000), purpose="Seeds", applied_on=DAY
+    ),
+    "close a period": lambda s, g: close_period(s, g, DAY, today=TODAY),
+    "post an entry": lambda s, g: post_entry(
+        s,
+        EntryRequest(
+            g,
+            DAY,
+            "Cash",
+            (
+                Line.of(_account(s, g, "Assets:Cash box"), khr(1)),
+                Line.of(_account(s, g, "Income:Interest"), khr(-1)),
+            ),
+            "k-1",
+            "dara",
+        ),
+    ),
+}
+
+
+def _product(s, group_id: int):  # type: ignore[no-untyped-def]
+    return create_product(
+        s, group_id, "W4", "W4", rate_per_month=Decimal("0.01"), term_periods=4, frequency="weekly"
+    )
+
+
+def _kg(n: int):  # type: ignore[no-untyped-def]
+    from ledger.money import money
+
+    return money(n, "RICE")
+
+
+def _account(s, group_id: int, name: str) -> int:  # type: ignore[no-untyped-def]
+    from ledger.models import Account
+
+    return s.execute(
+        select(Account.id).where(
+            Account.group_id == group_id, Account.name == name, Account.commodity == "KHR"
+        )
+    ).scalar_one()
+
+
+def _counts(book: Book) -> tuple[int, int]:
+    with book.engine.connect() as c:
+        return (
+            c.execute(select(func.count()).select_from(JournalEntry)).scalar_one(),
+            c.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
+        )
+
+
+@pytest.mark.parametrize("what", READS)
+def test_a_treasurer_reads_nothing_of_another_group(office, what):
+    a, b, users = office
+    dara = users["dara"]
+    with dara.read() as s:
+        READS[what](s, a.group.id)  # her own group: fine
+    refused = r"Dara \(dara\) may not read the books of group PK-02"
+    with pytest.raises(PermissionDenied, match=refused), dara.read() as s:
+        READS[what](s, b.group.id)
+    with dara.read() as s:
+        assert [g.code for g in book_summary(s).groups] == ["PK-01"]
+        assert {r.group_code for r in trial_balance(s).rows} == {"PK-01"}
+
+
+@pytest.mark.parametrize("what", WRITES)
+def test_a_treasurer_writes_nothing_in_another_group_and_the_refusal_is_kept(book, office, what):
+    _a, b, users = office
+    if what == "apply for a loan":
+        book.write(lambda s: _product(s, b.group.id))
+    entries, events = _counts(book)
+    with pytest.raises(PermissionDenied, match="group PK-02"):
+        users["dara"].write(lambda s: WRITES[what](s, b.group.id))
+    assert _counts(book) == (entries, events + 1)  # nothing written but the refusal
+    with book.read() as s:
+        last = audit_trail(s, limit=1)[0]
+    assert (last.actor, last.outcome, last.group_code) == ("dara", "denied", "PK-02")
+
+
+def test_a_coordinator_reads_and_approves_but_never_posts_cash(book, office):
+    a, _b, users = office
+    vanna = users["vanna"]
+    with vanna.read() as s:
+        members = list_members(s, a.group.id)
+    assert members and all(m.phone is None and m.personal_hidden for m in members)
+    for what in ("open a meeting", "post an entry", "receive rice"):
+        with pytest.raises(PermissionDenied, match=r"Vanna \(vanna\) may not record"):
+            vanna.write(lambda s, w=what: WRITES[w](s, a.group.id))
+    book.write(lambda s: _product(s, a.group.id))
+    loan = users["dara"].write(lambda s: WRITES["apply for a loan"](s, a.group.id))
+    approved = vanna.write(lambda s: approve_loan(s, loan.id, on=DAY))
+    assert (approved.recorded_by, approved.approved_by) == ("dara", "vanna")
+    with users["dara"].read() as s:
+        assert not list_members(s, a.group.id)[0].personal_hidden
+
+
+def test_the_recorder_cannot_approve_even_with_both_roles(book, office):
+    a, _b, _users = office
+    book.write(lambda s: grant_role(s, TESTER, "dara", "PK-01", "chair"))
+    dara = book.write(lambda s: sign_in(s, "dara", "482915"))
+    book.write(lambda s: _product(s, a.group.id))
+    loan = book.as_user(dara).write(lambda s: WRITES["apply for a loan"](s, a.group.id))
+    with pytest.raises(Exception, match="dara recorded this application and so cannot approve"):
+        book.as_user(dara).write(lambda s: approve_loan(s, loan.id, on=DAY))
+
+
+def test_nobody_signed_in_may_do_nothing(book, office):
+    a, _b, _users = office
+    anonymous = Book(book.url)
+    try:
+        with pytest.raises(NotSignedIn), anonymous.read() as s:
+            list_members(s, a.group.id)
+        with pytest.raises(NotSignedIn):
+            anonymous.write(lambda s: open_meeting(s, a.group.id, DAY, today=TODAY))
+    finally:
+        anonymous.close()
+
+
+def test_an_actor_with_no_role_anywhere_sees_no_group(book, office):
+    stranger = book.as_user(Actor(99, "ghost", "Ghost", False))
+    with stranger.read() as s:
+        assert not book_summary(s).groups
+        assert trial_balance(s).rows == ()

@@ -1,0 +1,168 @@
+"""Signing in on the command line for real: the administrator from init, users, roles,
+refusals and the audit trail, as the people at a shared commune PC meet them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tui.cli import main
+
+ADMIN_PASSWORD = "kampot-pepper-2026"
+DARA_PIN = "482915"
+CHAN_PASSWORD = "lotus.pond.77"
+GROUP_ARGS = (
+    "--name",
+    "Puok savings",
+    "--province",
+    "Siem Reap",
+    "--district",
+    "Puok",
+    "--commune",
+    "Puok",
+)
+
+
+@pytest.fixture
+def sansam(book_url, capsys, monkeypatch):
+    """Run ``sansam`` as ``user`` (with ``secret``), returning (exit code, out, err)."""
+
+    def run(*args: str, user: str | None = None, secret: str | None = None):
+        monkeypatch.delenv("SANSAM_USER", raising=False)
+        monkeypatch.delenv("SANSAM_PASSWORD", raising=False)
+        if user:
+            monkeypatch.setenv("SANSAM_USER", user)
+        if secret:
+            monkeypatch.setenv("SANSAM_PASSWORD", secret)
+        code = main([*args, "--db", book_url])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def as_admin(sansam, *args: str):
+    return sansam(*args, user="sophea", secret=ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def office(sansam, monkeypatch):
+    """A book with its administrator, two groups, treasurer Dara (PIN) of PK-01 and chair
+    Chan of PK-01."""
+    code, out, err = sansam(
+        "init", "--admin", "sophea", "--admin-name", "Sophea Chum", secret=ADMIN_PASSWORD
+    )
+    assert code == 0, err
+    assert "Created the administrator sophea" in out
+    for group in ("PK-01", "PK-02"):
+        code, _, err = as_admin(
+            sansam, "group", "create", group, "--cycle-start", "2026-01-05", *GROUP_ARGS
+        )
+        assert code == 0, err
+    for user, name, secret, pin, role in (
+        ("dara", "Dara Sok", DARA_PIN, True, "treasurer"),
+        ("chan", "Chan Srey", CHAN_PASSWORD, False, "chair"),
+    ):
+        monkeypatch.setenv("SANSAM_NEW_PASSWORD", secret)
+        code, out, err = as_admin(
+            sansam, "user", "add", user, "--name", name, *(["--pin"] if pin else [])
+        )
+        assert code == 0, err
+        code, out, err = as_admin(sansam, "user", "grant", user, "--group", "PK-01", "--role", role)
+        assert code == 0 and f"{user} is now {role} of PK-01" in out
+    monkeypatch.delenv("SANSAM_NEW_PASSWORD")
+    return sansam
+
+
+def test_init_makes_the_administrator_once_and_there_are_no_default_users(sansam):
+    code, _, err = sansam("group", "list")
+    assert code == 2 and "no users yet: run `sansam init`" in err
+    code, out, _ = sansam("init", "--admin", "sophea", secret="short")
+    assert code == 2 and "at least 10 characters" in _
+    code, out, err = sansam("init", "--admin", "sophea", secret=ADMIN_PASSWORD)
+    assert code == 0 and "Created the administrator sophea" in out
+    code, out, _ = sansam("init")
+    assert code == 0 and "administrator" not in out
+
+
+def test_a_command_without_a_user_says_how_to_sign_in(office):
+    code, _, err = office("group", "list")
+    assert code == 2
+    assert "give --user NAME and set SANSAM_PASSWORD" in err
+
+
+def test_a_treasurer_sees_and_records_only_in_her_group(office):
+    code, out, err = office("group", "list", user="dara", secret=DARA_PIN)
+    assert code == 0, err
+    assert "PK-01" in out and "PK-02" not in out
+    code, out, err = office("group", "show", "PK-02", user="dara", secret=DARA_PIN)
+    assert code == 2
+    assert "Dara Sok (dara) may not read the books of group PK-02" in err
+    code, out, err = office(
+        "meeting", "open", "--group", "PK-02", "2026-01-05", user="dara", secret=DARA_PIN
+    )
+    assert code == 2 and "may not read the books of group PK-02" in err
+    code, out, err = office(
+        "meeting", "open", "--group", "PK-01", "2026-01-05", user="dara", secret=DARA_PIN
+    )
+    assert code == 0, err
+    # The chair of PK-01 reads its trail: the meeting Dara opened, and her refusals.
+    code, out, err = office(
+        "audit", "--group", "PK-01", "--json", user="chan", secret=CHAN_PASSWORD
+    )
+    assert code == 0, err
+    events = json.loads(out)
+    assert any(
+        e["user"] == "dara" and e["action"] == "record" and "opened the meeting" in e["detail"]
+        for e in events
+    )
+    code, out, err = office("audit", "--json", user="sophea", secret=ADMIN_PASSWORD)
+    denied = [e for e in json.loads(out) if e["outcome"] == "denied"]
+    assert [(e["user"], e["group"]) for e in denied] == [("dara", "PK-02"), ("dara", "PK-02")]
+    # A treasurer does not read the audit trail; a chair cannot record cash.
+    code, _, err = office("audit", "--group", "PK-01", user="dara", secret=DARA_PIN)
+    assert code == 2 and "may not read the audit trail of group PK-01" in err
+
+
+def test_the_chair_cannot_record_and_the_treasurer_cannot_approve(office):
+    code, _, err = office(
+        "meeting", "open", "--group", "PK-01", "2026-01-05", user="chan",
+        secret=CHAN_PASSWORD,
+    )  # fmt: skip
+    assert code == 2 and "Chan Srey (chan) may not record in the books of group PK-01" in err
+    code, _, err = office(
+        "user", "grant", "dara", "--group", "PK-02", "--role", "chair", user="dara",
+        secret=DARA_PIN,
+    )  # fmt: skip
+    assert code == 2 and "may not manage users of this book" in err
+
+
+def test_five_wrong_pins_lock_the_account(office):
+    for _ in range(4):
+        code, _, err = office("group", "list", user="dara", secret="999111")
+        assert code == 2 and "The user name or the password/PIN is wrong." in err
+    code, _, err = office("group", "list", user="dara", secret="999111")
+    assert code == 2
+    code, _, err = office("group", "list", user="dara", secret=DARA_PIN)
+    assert code == 2 and "locked for 1 more minute(s)" in err
+    code, out, _ = office("user", "list", "--json", user="sophea", secret=ADMIN_PASSWORD)
+    dara = next(u for u in json.loads(out) if u["username"] == "dara")
+    assert dara["locked_until"] is not None
+    assert dara["roles"] == [{"group": "PK-01", "role": "treasurer"}]
+    code, out, _ = office("audit", "--json", user="sophea", secret=ADMIN_PASSWORD)
+    failed = [e for e in json.loads(out) if e["action"] == "sign_in" and e["outcome"] == "failed"]
+    assert len(failed) == 6 and {e["user"] for e in failed} == {"dara"}
+
+
+def test_verify_and_export_are_kept_in_the_trail(office, tmp_path):
+    code, out, err = office("verify", "--group", "PK-01", user="chan", secret=CHAN_PASSWORD)
+    assert code == 0, err
+    export = tmp_path / "pk01.csv"
+    code, out, err = office(
+        "journal", "export", str(export), "--group", "PK-01", user="chan", secret=CHAN_PASSWORD
+    )
+    assert code == 0, err
+    code, out, _ = office("audit", "--group", "PK-01", "--json", user="chan", secret=CHAN_PASSWORD)
+    actions = [(e["user"], e["action"]) for e in json.loads(out)]
+    assert ("chan", "verify") in actions and ("chan", "export") in actions

@@ -1,0 +1,97 @@
+"""Signing in on the command line: who runs each command, and who countersigns.
+
+Every command that reads or writes a group's books signs its user in first:
+
+- the user name comes from ``--user NAME``, else ``SANSAM_USER``, else a prompt;
+- the password or PIN from ``SANSAM_PASSWORD`` (for scripts), else a hidden prompt.
+
+A wrong secret is counted like any sign-in (the account locks from the 5th failure in a
+row) and kept in the audit trail. A chair who countersigns a rice loan at the
+treasurer's PC types her own PIN (``--approver NAME``; ``SANSAM_APPROVER_PASSWORD`` for
+scripts). There is no default user and no default password anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from ledger.db import Book
+from ledger.errors import LedgerError
+from ledger.permissions import Actor
+from ledger.users import create_user, sign_in
+
+USER_ENV, SECRET_ENV, APPROVER_SECRET_ENV = (
+    "SANSAM_USER",
+    "SANSAM_PASSWORD",
+    "SANSAM_APPROVER_PASSWORD",
+)
+
+
+class SignInNeeded(LedgerError):
+    """The command needs a user and cannot ask for one (no terminal)."""
+
+
+def user_option() -> argparse.ArgumentParser:
+    """The ``--user NAME`` option of every command that signs in (a parent parser)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help=f"who signs in (default: ${USER_ENV}, else asked)",
+    )
+    return parser
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _ask(prompt: str, *, hidden: bool) -> str:
+    if not _interactive():
+        raise SignInNeeded(
+            f"Sign in: give --user NAME and set {SECRET_ENV} (or run this in a terminal, "
+            "which asks for them)."
+        )
+    return getpass.getpass(prompt) if hidden else input(prompt)
+
+
+def signed_in(book: Book, args: argparse.Namespace) -> Book:
+    """The book with the command's user signed in (asks for what is missing)."""
+    username = getattr(args, "user", None) or os.environ.get(USER_ENV) or ""
+    if not username:
+        username = _ask("User name: ", hidden=False)
+    secret = os.environ.get(SECRET_ENV) or _ask(f"Password or PIN for {username}: ", hidden=True)
+    actor = book.write(lambda s: sign_in(s, username, secret))
+    return book.as_user(actor)
+
+
+def countersign(book: Book, username: str) -> Actor:
+    """A second person's own sign-in for one decision (the chair approving at the
+    treasurer's screen). Refused, counted and audited like any sign-in."""
+    secret = os.environ.get(APPROVER_SECRET_ENV) or _ask(
+        f"{username}, type your password or PIN to approve: ", hidden=True
+    )
+    return book.write(lambda s: sign_in(s, username, secret))
+
+
+def create_administrator(book: Book, args: argparse.Namespace) -> Actor:
+    """The book's first user, its administrator: from ``--admin``/``--admin-name`` and
+    ``SANSAM_PASSWORD`` for scripts, else asked at the terminal (password typed twice)."""
+    username = args.admin or _ask("Administrator's user name (e.g. sophea): ", hidden=False)
+    name = args.admin_name or (
+        _ask("Administrator's name as people know it: ", hidden=False)
+        if _interactive()
+        else username
+    )
+    secret = os.environ.get(SECRET_ENV)
+    if not secret:
+        secret = _ask("Password (at least 10 characters): ", hidden=True)
+        if _ask("The same password again: ", hidden=True) != secret:
+            raise SignInNeeded("The two passwords differ; nothing was created. Run init again.")
+    return book.write(
+        lambda s: create_user(s, username, name, secret, is_admin=True, created_by=None)
+    )
