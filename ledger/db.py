@@ -67,7 +67,9 @@ def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         path = Path(database)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            # The folder of members' books: its owner's only, like the books in it.
+            path.parent.mkdir(mode=0o700, parents=True)
         if not path.exists():
             # Members' savings and phone numbers: readable by the owning OS user only.
             path.touch(mode=0o600)

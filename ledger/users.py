@@ -255,6 +255,11 @@ def has_users(session: Session) -> bool:
     return session.execute(select(User.id).limit(1)).first() is not None
 
 
+def has_groups(session: Session) -> bool:
+    """Whether the book holds any group (checked before a demo is loaded into it)."""
+    return session.execute(select(Group.id).limit(1)).first() is not None
+
+
 def lock_state(session: Session, username: str) -> Lock:
     user = _user(session, username)
     return Lock(user.failed_attempts, user.locked_until)

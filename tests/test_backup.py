@@ -134,3 +134,10 @@ def test_an_upgrade_backs_the_book_up_first(village):
         migrate.upgrade(book)
     taken = [p.name for p in list_backups(path)]
     assert len(taken) == 1 and taken[0].endswith("-before-upgrade.sqlite")
+
+
+def test_a_new_books_folder_is_its_owners_only(tmp_path):
+    path = tmp_path / "sansam" / "book.sqlite"
+    with Book(f"sqlite:///{path}") as book:
+        migrate.upgrade(book)
+    assert mode(path.parent) == 0o700 and mode(path) == 0o600

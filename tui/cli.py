@@ -26,7 +26,7 @@ from ledger.money import decimal_text, format_minor
 from ledger.permissions import log_reading
 from ledger.queries import trial_balance
 from ledger.summary import book_summary
-from ledger.users import has_users
+from ledger.users import has_groups, has_users
 from ledger.verify import verify_book
 from tui import cli_auth, cli_backup, cli_closing, cli_groups, cli_loans, cli_rice, cli_users
 
@@ -171,7 +171,9 @@ def cmd_init(args: argparse.Namespace) -> int:
             print("Every book has an administrator, who adds the other users.")
             admin = cli_auth.create_administrator(book, args)
             print(f"Created the administrator {admin.username}.")
-            if before is None and args.demo_if_new:
+            # A book still without groups is new, even if an earlier init stopped before
+            # its administrator was made.
+            if args.demo_if_new and not book.write(has_groups):
                 _load_demo(book.as_user(admin))
     return EXIT_OK
 

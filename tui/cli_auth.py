@@ -21,13 +21,16 @@ import sys
 from ledger.db import Book
 from ledger.errors import LedgerError
 from ledger.permissions import Actor
-from ledger.users import create_user, sign_in
+from ledger.users import SignInRefused, check_secret, create_user, sign_in
 
 USER_ENV, SECRET_ENV, APPROVER_SECRET_ENV = (
     "SANSAM_USER",
     "SANSAM_PASSWORD",
     "SANSAM_APPROVER_PASSWORD",
 )
+
+
+TRIES = 3  # password prompts per command; every wrong one counts towards the lock
 
 
 class SignInNeeded(LedgerError):
@@ -64,9 +67,18 @@ def signed_in(book: Book, args: argparse.Namespace) -> Book:
     username = getattr(args, "user", None) or os.environ.get(USER_ENV) or ""
     if not username:
         username = _ask("User name: ", hidden=False)
-    secret = os.environ.get(SECRET_ENV) or _ask(f"Password or PIN for {username}: ", hidden=True)
-    actor = book.write(lambda s: sign_in(s, username, secret))
-    return book.as_user(actor)
+    secret = os.environ.get(SECRET_ENV)
+    if secret:
+        return book.as_user(book.write(lambda s: sign_in(s, username, secret)))
+    for attempt in range(1, TRIES + 1):  # at a terminal: a mistyped password is asked again
+        typed = _ask(f"Password or PIN for {username}: ", hidden=True)
+        try:
+            return book.as_user(book.write(lambda s, t=typed: sign_in(s, username, t)))
+        except SignInRefused as exc:
+            if attempt == TRIES or "locked" in str(exc):
+                raise
+            print(f"{exc} Try again.", file=sys.stderr)
+    raise AssertionError("unreachable")
 
 
 def countersign(book: Book, username: str) -> Actor:
@@ -87,11 +99,21 @@ def create_administrator(book: Book, args: argparse.Namespace) -> Actor:
         if _interactive()
         else username
     )
-    secret = os.environ.get(SECRET_ENV)
-    if not secret:
-        secret = _ask("Password (at least 10 characters): ", hidden=True)
-        if _ask("The same password again: ", hidden=True) != secret:
-            raise SignInNeeded("The two passwords differ; nothing was created. Run init again.")
+    secret = os.environ.get(SECRET_ENV) or _ask_new_password()
     return book.write(
         lambda s: create_user(s, username, name, secret, is_admin=True, created_by=None)
     )
+
+
+def _ask_new_password() -> str:
+    """Ask for a new password until it is good enough and typed the same twice."""
+    while True:
+        secret = _ask("Password (at least 10 characters): ", hidden=True)
+        try:
+            check_secret(secret, "password")
+        except LedgerError as exc:
+            print(f"{exc} Please choose another.", file=sys.stderr)
+            continue
+        if _ask("The same password again: ", hidden=True) == secret:
+            return secret
+        print("The two passwords differ; please type it again.", file=sys.stderr)
