@@ -113,6 +113,7 @@ def open_cycle(
 
 
 def current_cycle(session: Session, group_id: int, *, required: bool = True) -> CycleRecord | None:
+    allow(session, "read", group_id)
     cycle = session.execute(
         select(Cycle).where(Cycle.group_id == group_id, Cycle.status == "open")
     ).scalar_one_or_none()

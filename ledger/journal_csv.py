@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from ledger.accounts import account_type, accounts_by_name, open_account
 from ledger.csvfile import cell_date, read_csv
-from ledger.errors import ImportRejected, JournalImportError, LedgerError, UnknownGroup
+from ledger.errors import (
+    ImportRejected,
+    JournalImportError,
+    LedgerError,
+    RecordedRefusal,
+    UnknownGroup,
+)
 from ledger.groups import GroupRecord, check_code, create_group, find_group
 from ledger.models import Account, Group, JournalEntry, Posting
 from ledger.money import commodity, decimal_text, parse_amount
@@ -160,6 +166,8 @@ class _Importer:
         requests = [self._request(entry) for entry in self.batch]
         try:
             results = post_entries(self.session, requests)
+        except RecordedRefusal:
+            raise  # a refusal stays one, so the audit trail keeps it
         except LedgerError as exc:
             failed = self.batch[exc.entry_index or 0]
             raise JournalImportError(failed.first_row, f"Entry {failed.txn_id!r}: {exc}") from None

@@ -137,6 +137,7 @@ def period_closes(session: Session, group_id: int) -> list[ClosedPeriodRecord]:
 
 def balances_at_close(session: Session, group_id: int, through: dt.date) -> dict[int, int]:
     """The balances kept when the books were closed through ``through`` (account → minor)."""
+    allow(session, "read", group_id)
     close_id = session.execute(
         select(PeriodClose.id).where(
             PeriodClose.group_id == group_id, PeriodClose.closed_through == through

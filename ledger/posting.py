@@ -137,7 +137,9 @@ def post_entries(
 
     group_ids = sorted({r.group_id for r in requests})
     for group_id in group_ids:
-        allow_posting(session, group_id)
+        poster = allow_posting(session, group_id).username
+    # The journal names who posted: the signed-in user, whatever the request says.
+    requests = [r if r.author == poster else replace(r, author=poster) for r in requests]
     groups = _lock_groups(session, group_ids)
     accounts = _lock_accounts(session, {line.account_id for r in requests for line in r.lines})
     known = _known_keys(session, requests)
