@@ -37,18 +37,6 @@ class SignInNeeded(LedgerError):
     """The command needs a user and cannot ask for one (no terminal)."""
 
 
-def user_option() -> argparse.ArgumentParser:
-    """The ``--user NAME`` option of every command that signs in (a parent parser)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument(
-        "--user",
-        metavar="NAME",
-        default=argparse.SUPPRESS,
-        help=f"who signs in (default: ${USER_ENV}, else asked)",
-    )
-    return parser
-
-
 def _interactive() -> bool:
     return sys.stdin.isatty()
 
