@@ -25,8 +25,11 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from ledger.audit import verify_audit
+from ledger.db import Book
 from ledger.errors import LedgerError
+from ledger.migrate import current_revision, head_revision
 from ledger.permissions import Actor
+from ledger.verify import verify_book
 
 KEEP_RECENT = 10
 KEEP_DAILY = 30
@@ -138,10 +141,6 @@ def check_backup(path: Path) -> BackupCheck:
 
 
 def _check_copy(copy: Path) -> BackupCheck:
-    from ledger.db import Book
-    from ledger.migrate import current_revision, head_revision
-    from ledger.verify import verify_book
-
     book = Book(f"sqlite:///{copy}").as_user(_CHECKER)
     try:
         revision = current_revision(book)

@@ -165,9 +165,7 @@ class Book:
                     write_pending(session)
                     return result
             except RecordedRefusal as refusal:
-                # Rolled back above; now keep the trace of the refusal on its own.
-                with self._write() as session, session.begin():
-                    refusal.record(session)
+                self._keep(refusal)  # rolled back above; the trace is kept on its own
                 raise
             except DBAPIError as exc:
                 if _is_retryable(exc) and attempt < WRITE_ATTEMPTS:
@@ -176,6 +174,11 @@ class Book:
                     continue
                 raise translate_db_error(exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _keep(self, refusal: RecordedRefusal) -> None:
+        """Record a refusal in a transaction of its own (its work was rolled back)."""
+        with self._write() as session, session.begin():
+            refusal.record(session)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -187,10 +190,8 @@ class Book:
             except DBAPIError as exc:
                 raise translate_db_error(exc) from exc
             except RecordedRefusal as refusal:
-                # A refused read (another group's books) is kept in the trail too.
                 session.rollback()
-                with self._write() as trail, trail.begin():
-                    refusal.record(trail)
+                self._keep(refusal)  # a refused read (another group's books) too
                 raise
             finally:
                 session.rollback()

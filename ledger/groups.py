@@ -14,7 +14,7 @@ from ledger.errors import InvalidEntry, UnknownGroup
 from ledger.locations import Location
 from ledger.models import Group, new_uuid
 from ledger.money import commodity
-from ledger.permissions import CREATED_KEY, allow, readable_groups
+from ledger.permissions import CREATED_KEY, allow, only_readable
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 KINDS = {
@@ -145,7 +145,5 @@ def get_group(session: Session, group_id: int) -> GroupRecord:
 def list_groups(session: Session) -> list[GroupRecord]:
     """The groups the signed-in user may read (a user sees nothing of other groups)."""
     query = select(Group).order_by(Group.code)
-    readable = readable_groups(session)
-    if readable is not None:
-        query = query.where(Group.id.in_(readable))
+    query = only_readable(session, query, Group.id)
     return [_record(g) for g in session.execute(query).scalars()]

@@ -33,7 +33,7 @@ from ledger.errors import (
 from ledger.groups import GroupRecord, check_code, create_group, find_group
 from ledger.models import Account, Group, JournalEntry, Posting
 from ledger.money import commodity, decimal_text, parse_amount
-from ledger.permissions import allow, current_actor, readable_groups, take_role_in_new_group
+from ledger.permissions import allow, current_actor, only_readable, take_role_in_new_group
 from ledger.posting import EntryRequest, Line, post_entries
 from ledger.queries import POSTING_ENTRY
 
@@ -252,9 +252,7 @@ def export_journal(session: Session, path: str | Path, *, group_id: int | None =
         allow(session, "read", group_id)
         query = query.where(Posting.group_id == group_id)
     else:
-        readable = readable_groups(session)
-        if readable is not None:
-            query = query.where(Posting.group_id.in_(readable))
+        query = only_readable(session, query, Posting.group_id)
     rows = 0
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")

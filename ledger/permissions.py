@@ -27,15 +27,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ledger.audit import PENDING_KEY, record_event
 from ledger.errors import LedgerError, RecordedRefusal
 from ledger.models import Group
 
+T = TypeVar("T", bound=tuple[Any, ...])
 ROLES = ("treasurer", "chair", "coordinator")
 ACTIONS: Mapping[str, frozenset[str]] = {
     "read": frozenset(ROLES),
@@ -157,10 +159,17 @@ def allow(session: Session, action: str, group_id: int | None, *, audit: str = "
             code = session.execute(select(Group.code).where(Group.id == group_id)).scalar() or ""
         require(actor, action, group_id, group_code=code)
     if audit:
-        session.info.setdefault(PENDING_KEY, []).append(
-            {"actor": actor.username, "action": action, "group_id": group_id, "detail": audit}
-        )
+        _queue_event(session, actor, action, group_id, audit)
     return actor
+
+
+def _queue_event(
+    session: Session, actor: Actor, action: str, group_id: int | None, detail: str
+) -> None:
+    """Queue an audit event; ``Book.write`` writes the queue just before it commits."""
+    session.info.setdefault(PENDING_KEY, []).append(
+        {"actor": actor.username, "action": action, "group_id": group_id, "detail": detail}
+    )
 
 
 def log_reading(session: Session, kind: str, group_id: int | None, detail: str) -> Actor:
@@ -169,9 +178,7 @@ def log_reading(session: Session, kind: str, group_id: int | None, detail: str) 
     actor = current_actor(session)
     if group_id is not None:
         allow(session, "read", group_id)
-    session.info.setdefault(PENDING_KEY, []).append(
-        {"actor": actor.username, "action": kind, "group_id": group_id, "detail": detail}
-    )
+    _queue_event(session, actor, kind, group_id, detail)
     return actor
 
 
@@ -196,12 +203,7 @@ def take_role_in_new_group(session: Session, group_id: int, role: str) -> Actor:
             action="take_role",
             group_id=group_id,
         )
-    roles = dict(actor.roles)
-    roles[group_id] = actor.roles_in(group_id) | {role}
-    acting = Actor(
-        actor.user_id, actor.username, actor.display_name, actor.is_admin, roles,
-        actor.everywhere,
-    )  # fmt: skip
+    acting = replace(actor, roles={**actor.roles, group_id: actor.roles_in(group_id) | {role}})
     session.info[ACTOR_KEY] = acting
     return acting
 
@@ -211,9 +213,11 @@ def may_read_personal(session: Session, group_id: int) -> bool:
     return current_actor(session).may("read_personal", group_id)
 
 
-def readable_groups(session: Session) -> frozenset[int] | None:
-    """The groups the signed-in user may read (None: all of them)."""
-    return current_actor(session).readable_groups()
+def only_readable(session: Session, query: Select[T], group_column: Any) -> Select[T]:
+    """``query`` limited to the groups the signed-in user may read: a user sees nothing
+    of a group she has no role in."""
+    readable = current_actor(session).readable_groups()
+    return query if readable is None else query.where(group_column.in_(readable))
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ledger.models import GENESIS_HASH, Account, Group, JournalEntry, Meeting, Posting
 from ledger.money import from_minor
-from ledger.permissions import allow, readable_groups
+from ledger.permissions import allow, only_readable
 
 # How a posting finds its entry: the journal's key is (group, seq).
 POSTING_ENTRY = (JournalEntry.group_id == Posting.group_id) & (
@@ -65,9 +65,7 @@ def trial_balance(session: Session, group_id: int | None = None) -> TrialBalance
         allow(session, "read", group_id)
         query = query.where(Account.group_id == group_id)
     else:
-        readable = readable_groups(session)
-        if readable is not None:
-            query = query.where(Account.group_id.in_(readable))
+        query = only_readable(session, query, Account.group_id)
     rows = tuple(BalanceRow(*row) for row in session.execute(query))
     totals: dict[str, int] = defaultdict(int)
     for row in rows:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.models import Account, Group, JournalEntry
-from ledger.permissions import readable_groups
+from ledger.permissions import only_readable
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +59,6 @@ def book_summary(session: Session) -> BookSummary:
         .outerjoin(accounts, accounts.c.group_id == Group.id)
         .order_by(Group.code)
     )
-    readable = readable_groups(session)
-    if readable is not None:  # a user sees nothing of groups they have no role in
-        query = query.where(Group.id.in_(readable))
+    query = only_readable(session, query, Group.id)
     rows = session.execute(query).all()
     return BookSummary(tuple(GroupSummary(*row) for row in rows))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from ledger.hashing import entry_hash, request_hash
 from ledger.models import GENESIS_HASH, Account, Group, JournalEntry, PeriodClose, Posting
 from ledger.money import format_minor
-from ledger.permissions import allow, readable_groups
+from ledger.permissions import allow, only_readable
 
 Progress = Callable[[int], None]
 
@@ -61,9 +61,7 @@ def verify_book(
         allow(session, "read", group_id)
         query = query.where(Group.id == group_id)
     else:
-        readable = readable_groups(session)
-        if readable is not None:  # the groups this user may read
-            query = query.where(Group.id.in_(readable))
+        query = only_readable(session, query, Group.id)
     for gid, guuid, code in session.execute(query).all():
         report.groups += 1
         problems = _verify_group(session, gid, guuid, code, report, on_progress)

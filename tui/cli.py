@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from ledger import migrate
 from ledger.audit import verify_audit
 from ledger.db import Book
@@ -133,6 +135,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _ask_book(book: Book, question: Callable[[Session], bool]) -> bool:
+    """A yes/no question about the book, answered in a read (no write lock)."""
+    with book.read() as session:
+        return question(session)
+
+
 def _open(args: argparse.Namespace, *, ready: bool = True) -> Book:
     """The book the command names, with its user signed in (``ready=False``: as it is,
     for ``init``)."""
@@ -142,7 +150,7 @@ def _open(args: argparse.Namespace, *, ready: bool = True) -> Book:
     cli_backup.remember(book)
     try:
         migrate.ensure_ready(book)
-        if not book.write(has_users):
+        if not _ask_book(book, has_users):
             raise LedgerError(
                 "This book has no users yet: run `sansam init` to create its administrator."
             )
@@ -167,13 +175,13 @@ def cmd_init(args: argparse.Namespace) -> int:
             print(f"Upgraded the book at {where} from schema {before} to {after}.")
         else:
             print(f"The book at {where} is ready (schema {after}).")
-        if not book.write(has_users):
+        if not _ask_book(book, has_users):
             print("Every book has an administrator, who adds the other users.")
             admin = cli_auth.create_administrator(book, args)
             print(f"Created the administrator {admin.username}.")
             # A book still without groups is new, even if an earlier init stopped before
             # its administrator was made.
-            if args.demo_if_new and not book.write(has_groups):
+            if args.demo_if_new and not _ask_book(book, has_groups):
                 _load_demo(book.as_user(admin))
     return EXIT_OK
 

@@ -21,7 +21,14 @@ import sys
 from ledger.db import Book
 from ledger.errors import LedgerError
 from ledger.permissions import Actor
-from ledger.users import SignInRefused, check_secret, create_user, sign_in
+from ledger.users import (
+    MIN_PASSWORD,
+    MIN_PIN,
+    SignInRefused,
+    check_secret,
+    create_user,
+    sign_in,
+)
 
 USER_ENV, SECRET_ENV, APPROVER_SECRET_ENV = (
     "SANSAM_USER",
@@ -41,7 +48,7 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _ask(prompt: str, *, hidden: bool) -> str:
+def ask(prompt: str, *, hidden: bool) -> str:
     if not _interactive():
         raise SignInNeeded(
             f"Sign in: give --user NAME and set {SECRET_ENV} (or run this in a terminal, "
@@ -54,12 +61,12 @@ def signed_in(book: Book, args: argparse.Namespace) -> Book:
     """The book with the command's user signed in (asks for what is missing)."""
     username = getattr(args, "user", None) or os.environ.get(USER_ENV) or ""
     if not username:
-        username = _ask("User name: ", hidden=False)
+        username = ask("User name: ", hidden=False)
     secret = os.environ.get(SECRET_ENV)
     if secret:
         return book.as_user(book.write(lambda s: sign_in(s, username, secret)))
     for attempt in range(1, TRIES + 1):  # at a terminal: a mistyped password is asked again
-        typed = _ask(f"Password or PIN for {username}: ", hidden=True)
+        typed = ask(f"Password or PIN for {username}: ", hidden=True)
         try:
             return book.as_user(book.write(lambda s, t=typed: sign_in(s, username, t)))
         except SignInRefused as exc:
@@ -72,7 +79,7 @@ def signed_in(book: Book, args: argparse.Namespace) -> Book:
 def countersign(book: Book, username: str) -> Actor:
     """A second person's own sign-in for one decision (the chair approving at the
     treasurer's screen). Refused, counted and audited like any sign-in."""
-    secret = os.environ.get(APPROVER_SECRET_ENV) or _ask(
+    secret = os.environ.get(APPROVER_SECRET_ENV) or ask(
         f"{username}, type your password or PIN to approve: ", hidden=True
     )
     return book.write(lambda s: sign_in(s, username, secret))
@@ -81,27 +88,29 @@ def countersign(book: Book, username: str) -> Actor:
 def create_administrator(book: Book, args: argparse.Namespace) -> Actor:
     """The book's first user, its administrator: from ``--admin``/``--admin-name`` and
     ``SANSAM_PASSWORD`` for scripts, else asked at the terminal (password typed twice)."""
-    username = args.admin or _ask("Administrator's user name (e.g. sophea): ", hidden=False)
+    username = args.admin or ask("Administrator's user name (e.g. sophea): ", hidden=False)
     name = args.admin_name or (
-        _ask("Administrator's name as people know it: ", hidden=False)
+        ask("Administrator's name as people know it: ", hidden=False)
         if _interactive()
         else username
     )
-    secret = os.environ.get(SECRET_ENV) or _ask_new_password()
+    secret = os.environ.get(SECRET_ENV) or ask_new_secret()
     return book.write(
         lambda s: create_user(s, username, name, secret, is_admin=True, created_by=None)
     )
 
 
-def _ask_new_password() -> str:
-    """Ask for a new password until it is good enough and typed the same twice."""
+def ask_new_secret(kind: str = "password") -> str:
+    """Ask for a new password (or PIN) until it is good enough and typed the same twice."""
+    word = "PIN" if kind == "pin" else "password"
+    rule = f"at least {MIN_PIN} digits" if kind == "pin" else f"at least {MIN_PASSWORD} characters"
     while True:
-        secret = _ask("Password (at least 10 characters): ", hidden=True)
+        secret = ask(f"{word.capitalize()} ({rule}): ", hidden=True)
         try:
-            check_secret(secret, "password")
+            check_secret(secret, kind)
         except LedgerError as exc:
             print(f"{exc} Please choose another.", file=sys.stderr)
             continue
-        if _ask("The same password again: ", hidden=True) == secret:
+        if ask(f"The same {word} again: ", hidden=True) == secret:
             return secret
-        print("The two passwords differ; please type it again.", file=sys.stderr)
+        print(f"The two {word}s differ; please type it again.", file=sys.stderr)

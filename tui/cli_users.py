@@ -13,7 +13,7 @@ from ledger.audit_view import book_trail, group_trail
 from ledger.groups import find_group
 from ledger.permissions import ROLES
 from ledger.users import create_user, grant_role, list_users
-from tui.cli_auth import SignInNeeded, _ask
+from tui.cli_auth import ask_new_secret
 from tui.cli_common import Opener, bind, print_json
 
 NEW_SECRET_ENV = "SANSAM_NEW_PASSWORD"
@@ -55,20 +55,10 @@ def register(
     audit.set_defaults(handler=handler(cmd_audit))
 
 
-def _new_secret(kind: str) -> str:
-    secret = os.environ.get(NEW_SECRET_ENV)
-    if secret:
-        return secret
-    first = _ask(f"New user's {kind}: ", hidden=True)
-    if _ask(f"The same {kind} again: ", hidden=True) != first:
-        raise SignInNeeded(f"The two {kind}s differ; nothing was created.")
-    return first
-
-
 def cmd_user_add(args: argparse.Namespace, open_book: Opener) -> int:
     kind = "pin" if args.pin else "password"
     with open_book(args) as book:
-        secret = _new_secret("PIN" if args.pin else "password")
+        secret = os.environ.get(NEW_SECRET_ENV) or ask_new_secret(kind)
         added = book.write(
             lambda s: create_user(
                 s,
