@@ -105,7 +105,7 @@ def ask_new_secret(kind: str = "password") -> str:
     word = "PIN" if kind == "pin" else "password"
     rule = f"at least {MIN_PIN} digits" if kind == "pin" else f"at least {MIN_PASSWORD} characters"
     while True:
-        secret = ask(f"{word.capitalize()} ({rule}): ", hidden=True)
+        secret = ask(f"{word[0].upper()}{word[1:]} ({rule}): ", hidden=True)
         try:
             check_secret(secret, kind)
         except LedgerError as exc:
