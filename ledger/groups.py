@@ -13,7 +13,7 @@ from ledger.chart import open_group_accounts
 from ledger.errors import InvalidEntry, UnknownGroup
 from ledger.locations import Location
 from ledger.models import Group, new_uuid
-from ledger.money import commodity
+from ledger.money import commodity, format_minor
 from ledger.permissions import CREATED_KEY, allow, only_readable
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -41,6 +41,7 @@ class GroupRecord:
     district_code: str | None
     commune_code: str | None
     village_code: str | None
+    coordinator_approval_above: int | None  # minor units; None: the chair approves all
 
 
 def _record(g: Group) -> GroupRecord:
@@ -57,6 +58,7 @@ def _record(g: Group) -> GroupRecord:
         g.district_code,
         g.commune_code,
         g.village_code,
+        g.coordinator_approval_above,
     )
 
 
@@ -123,6 +125,32 @@ def create_group(
         open_group_accounts(session, group.id, currency)
     allow(session, "create_group", None, audit=f"created group {code} ({label})")
     session.info.setdefault(CREATED_KEY, set()).add(group.id)
+    return _record(group)
+
+
+def set_coordinator_threshold(session: Session, group_id: int, above: int | None) -> GroupRecord:
+    """Set the loan amount (minor units of the group's currency) above which a
+    coordinator of the group must approve a loan; ``None`` lets the chair approve all.
+
+    The NGO's coordinator sets it, not the group's own officers: a chair who could raise
+    it could approve any loan alone.
+    """
+    group = session.get(Group, group_id)
+    if group is None:
+        raise InvalidEntry(f"There is no group #{group_id}.")
+    if above is not None and above < 0:
+        raise InvalidEntry("The coordinator's threshold is an amount of zero or more.")
+    was = group.coordinator_approval_above
+    shown = "none" if above is None else format_minor(above, group.currency)
+    before = "none" if was is None else format_minor(was, group.currency)
+    allow(
+        session,
+        "set_threshold",
+        group_id,
+        audit=f"coordinator approval threshold of {group.code}: {before} → {shown}",
+    )
+    group.coordinator_approval_above = above
+    session.flush()
     return _record(group)
 
 

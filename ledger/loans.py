@@ -51,7 +51,7 @@ from ledger.models import (
     new_uuid,
 )
 from ledger.money import format_minor, from_minor, to_minor
-from ledger.permissions import allow
+from ledger.permissions import Actor, PermissionDenied, allow
 
 
 class LoanError(LedgerError):
@@ -74,6 +74,7 @@ class LoanRecord:
     status: str
     recorded_by: str
     approved_by: str | None
+    approved_as: str | None  # the approver's role: chair or coordinator
     disbursed_on: dt.date | None
     account_id: int | None
     rescheduled: bool
@@ -175,6 +176,7 @@ def _record(
         loan.status,
         loan.recorded_by,
         loan.approved_by,
+        loan.approved_as,
         loan.disbursed_on,
         loan.account_id,
         loan.rescheduled,
@@ -270,7 +272,12 @@ def apply_for_loan(
 
 def approve_loan(session: Session, loan_id: int, *, on: dt.date) -> LoanRecord:
     """Approve an application as the signed-in chair or coordinator, who cannot be the
-    person who recorded it (maker ≠ checker, by user, checked here and by the database)."""
+    person who recorded it (maker ≠ checker, by user, checked here and by the database).
+
+    Above the group's coordinator threshold only a coordinator of the group approves:
+    the NGO looks at large loans before the group's cash leaves (checked here and by
+    the database, which also keeps the role the approver acted in).
+    """
     loan = loan_row(session, loan_id, lock=True)
     actor = allow(session, "approve_loan", loan.group_id)
     if loan.status != "applied":
@@ -280,12 +287,40 @@ def approve_loan(session: Session, loan_id: int, *, on: dt.date) -> LoanRecord:
             f"{actor.username} recorded this application and so cannot approve it; another "
             "officer of the group (usually the chair) must."
         )
+    role = _approving_role(session, actor, loan)
     loan.status = "approved"
     loan.approved_by = actor.username
+    loan.approved_as = role
     loan.approved_on = on
     session.flush()
-    allow(session, "approve_loan", loan.group_id, audit=f"approved loan #{loan.number} on {on}")
+    allow(
+        session,
+        "approve_loan",
+        loan.group_id,
+        audit=f"approved loan #{loan.number} on {on} as {role}",
+    )
     return _record(session, loan)
+
+
+def _approving_role(session: Session, actor: Actor, loan: Loan) -> str:
+    """The role ``actor`` approves ``loan`` in, or a kept refusal when the loan is above
+    the group's threshold and they are not its coordinator."""
+    roles = actor.roles_in(loan.group_id)
+    group = session.get(Group, loan.group_id)
+    assert group is not None  # the loan's foreign key holds it
+    limit = group.coordinator_approval_above
+    if limit is not None and loan.amount > limit:
+        if "coordinator" not in roles:
+            raise PermissionDenied(
+                f"Loan #{loan.number} is for {format_minor(loan.amount, group.currency)}, above "
+                f"group {group.code}'s threshold of {format_minor(limit, group.currency)}: a "
+                "coordinator of the group approves it, not the chair alone.",
+                actor=actor.username,
+                action="approve_loan",
+                group_id=loan.group_id,
+            )
+        return "coordinator"
+    return "chair" if "chair" in roles else "coordinator"
 
 
 def reject_loan(session: Session, loan_id: int) -> LoanRecord:

@@ -86,6 +86,8 @@ class Group(Base):
     district_code: Mapped[str | None] = mapped_column(String(4))
     commune_code: Mapped[str | None] = mapped_column(String(6))
     village_code: Mapped[str | None] = mapped_column(String(8))
+    # Loans above this amount (minor units) need a coordinator's approval; None: never.
+    coordinator_approval_above: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint("length(code) > 0", name="code_not_empty"),
@@ -510,6 +512,7 @@ class Loan(Base):
     status: Mapped[str] = mapped_column(String(12), server_default="applied")
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_on: Mapped[dt.date | None] = mapped_column(Date)
+    approved_as: Mapped[str | None] = mapped_column(String(16))  # chair or coordinator
     disburse_meeting_id: Mapped[int | None] = mapped_column(Integer)
     disbursed_on: Mapped[dt.date | None] = mapped_column(Date)
     account_id: Mapped[int | None] = mapped_column(Integer)

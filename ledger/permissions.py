@@ -10,8 +10,8 @@ Roles, as savings groups and their NGOs divide the work:
 - **treasurer**: records for their groups (meetings, repayments, rice, imports);
 - **chair**: approves loans, decides reschedules and write-offs, shares out and closes
   periods;
-- **coordinator**: reads and audits many groups and approves loans above the group's
-  threshold, but never posts cash;
+- **coordinator**: reads and audits many groups, sets each group's loan threshold and
+  approves the loans above it, but never posts cash;
 - **administrator** (a flag on the user, not a group role): manages users and creates
   groups, and sees no group's books unless also given a role in it.
 
@@ -46,11 +46,12 @@ ACTIONS: Mapping[str, frozenset[str]] = {
     "approve_loan": frozenset({"chair", "coordinator"}),
     "decide": frozenset({"chair"}),
     "audit": frozenset({"chair", "coordinator"}),
+    "set_threshold": frozenset({"coordinator"}),
 }
 # Actions on the book as a whole rather than on one group's books.
 ADMIN_ACTIONS = frozenset({"manage_users", "create_group"})
 # Actions that change a group's books: a permitted one is written to the audit trail.
-WRITE_ACTIONS = frozenset({"record", "approve_loan", "decide"})
+WRITE_ACTIONS = frozenset({"record", "approve_loan", "decide", "set_threshold"})
 ACTOR_KEY = "sansam.actor"
 CREATED_KEY = "sansam.created_groups"  # groups created in this unit of work
 ACTION_WORDS = {
@@ -60,6 +61,7 @@ ACTION_WORDS = {
     "approve_loan": "approve loans in",
     "decide": "decide for",
     "audit": "read the audit trail of",
+    "set_threshold": "set the loan approval threshold of",
     "manage_users": "manage users of",
     "create_group": "create groups in",
 }

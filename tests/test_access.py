@@ -9,16 +9,18 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
 from ledger.audit import audit_trail
 from ledger.db import Book
+from ledger.errors import DatabaseRefused
+from ledger.groups import get_group, set_coordinator_threshold
 from ledger.journal_csv import export_journal
 from ledger.loan_products import create_product, list_products
 from ledger.loans import apply_for_loan, approve_loan, loans_of_group
 from ledger.meetings import open_meeting
 from ledger.members import add_member, list_members
-from ledger.models import AuditEvent, JournalEntry
+from ledger.models import AuditEvent, Group, JournalEntry
 from ledger.periods import close_period
 from ledger.permissions import Actor, NotSignedIn, PermissionDenied
 from ledger.portfolio import group_portfolio
@@ -184,6 +186,64 @@ def test_the_recorder_cannot_approve_even_with_both_roles(book, office):
     loan = book.as_user(dara).write(lambda s: WRITES["apply for a loan"](s, a.group.id))
     with pytest.raises(Exception, match="dara recorded this application and so cannot approve"):
         book.as_user(dara).write(lambda s: approve_loan(s, loan.id, on=DAY))
+
+
+def test_a_loan_above_the_threshold_waits_for_the_coordinator(book, office):
+    a, _b, users = office
+    gid = a.group.id
+    book.write(lambda s: _product(s, gid))
+    with pytest.raises(PermissionDenied, match=r"Chan \(chan\) may not set the loan approval"):
+        users["chan"].write(lambda s: set_coordinator_threshold(s, gid, 0))
+    users["vanna"].write(lambda s: set_coordinator_threshold(s, gid, 500_000))
+
+    def apply(amount: int):  # type: ignore[no-untyped-def]
+        return users["dara"].write(
+            lambda s: apply_for_loan(
+                s, gid, "M01", "W4", khr(amount), purpose="Cow", applied_on=DAY
+            )
+        )
+
+    small, large = apply(500_000), apply(500_001)
+    assert users["chan"].write(lambda s: approve_loan(s, small.id, on=DAY)).approved_as == "chair"
+    entries, events = _counts(book)
+    refused = r"Loan #2 is for 500,001 KHR, above group PK-01's threshold of 500,000 KHR"
+    with pytest.raises(PermissionDenied, match=refused):
+        users["chan"].write(lambda s: approve_loan(s, large.id, on=DAY))
+    assert _counts(book) == (entries, events + 1)  # the refusal is kept, nothing else
+    with book.read() as s:
+        assert loans_of_group(s, gid)[1].status == "applied"
+    approved = users["vanna"].write(lambda s: approve_loan(s, large.id, on=DAY))
+    assert (approved.approved_by, approved.approved_as) == ("vanna", "coordinator")
+    with book.read() as s:
+        trail = [e.detail for e in audit_trail(s, limit=3)]
+    assert "approved loan #2 on 2026-01-12 as coordinator" in trail
+
+
+def test_the_database_refuses_a_chair_approving_above_the_threshold(book, office):
+    a, _b, users = office
+    gid = a.group.id
+    book.write(lambda s: _product(s, gid))
+    users["vanna"].write(lambda s: set_coordinator_threshold(s, gid, 100_000))
+    loan = users["dara"].write(lambda s: WRITES["apply for a loan"](s, gid))
+    book.write(
+        lambda s: s.execute(
+            update(Group).where(Group.id == gid).values(coordinator_approval_above=9_999)
+        )
+    )
+    sql = "UPDATE loans SET status = 'approved', approved_by = 'chan', approved_as = :role "
+    for role in ("chair", None):
+        with pytest.raises(DatabaseRefused, match="approved by a coordinator"):
+            book.write(
+                lambda s, r=role: s.execute(
+                    text(sql + "WHERE id = :id"), {"role": r, "id": loan.id}
+                )
+            )
+    book.write(
+        lambda s: s.execute(text(sql + "WHERE id = :id"), {"role": "coordinator", "id": loan.id})
+    )
+    users["vanna"].write(lambda s: set_coordinator_threshold(s, gid, None))
+    with book.read() as s:
+        assert get_group(s, gid).coordinator_approval_above is None
 
 
 def test_nobody_signed_in_may_do_nothing(book, office):

@@ -166,3 +166,45 @@ def test_verify_and_export_are_kept_in_the_trail(office, tmp_path):
     code, out, _ = office("audit", "--group", "PK-01", "--json", user="chan", secret=CHAN_PASSWORD)
     actions = [(e["user"], e["action"]) for e in json.loads(out)]
     assert ("chan", "verify") in actions and ("chan", "export") in actions
+
+
+def test_a_loan_above_the_threshold_is_approved_by_the_coordinator(office, monkeypatch, tmp_path):
+    monkeypatch.setenv("SANSAM_NEW_PASSWORD", "mekong.delta.9")
+    as_admin(office, "user", "add", "vanna", "--name", "Vanna Kim")
+    code, _, err = as_admin(
+        office, "user", "grant", "vanna", "--group", "PK-01", "--role", "coordinator"
+    )
+    assert code == 0, err
+    chan = {"user": "chan", "secret": CHAN_PASSWORD}
+    vanna = {"user": "vanna", "secret": "mekong.delta.9"}
+    dara = {"user": "dara", "secret": DARA_PIN}
+    code, _, err = office("group", "threshold", "PK-01", "1,000,000", **chan)
+    assert code == 2 and "may not set the loan approval threshold of group PK-01" in err
+    code, _, err = office("group", "threshold", "PK-01", "-5", **vanna)
+    assert code == 2 and "threshold" in err
+    code, out, err = office("group", "threshold", "PK-01", "1,000,000", **vanna)
+    assert code == 0, err
+    assert "PK-01: Loans above 1,000,000 KHR are approved by a coordinator." in out
+    members = tmp_path / "members.csv"
+    members.write_text("code,name_latin,sex,joined_on\nM01,Sok Dara,F,2026-01-05\n")
+    assert office("member", "import", str(members), "--group", "PK-01", **dara)[0] == 0
+    code, _, err = office(
+        "product", "create", "M6", "--group", "PK-01", "--name", "Six months", "--rate", "1.5",
+        "--term", "6", "--frequency", "monthly", **chan,
+    )  # fmt: skip
+    assert code == 0, err
+    for amount in ("1,000,000", "1,500,000"):
+        code, _, err = office(
+            "loan", "apply", "--group", "PK-01", "--member", "M01", "--product", "M6",
+            "--amount", amount, "--purpose", "Cow", "--on", "2026-01-05", **dara,
+        )  # fmt: skip
+        assert code == 0, err
+    code, out, err = office("loan", "approve", "1", "--group", "PK-01", **chan)
+    assert code == 0 and "approved by chan as chair" in out
+    code, _, err = office("loan", "approve", "2", "--group", "PK-01", **chan)
+    assert code == 2
+    assert "Loan #2 is for 1,500,000 KHR, above group PK-01's threshold of 1,000,000 KHR" in err
+    code, out, err = office("loan", "approve", "2", "--group", "PK-01", **vanna)
+    assert code == 0 and "approved by vanna as coordinator" in out, err
+    code, out, _ = office("group", "show", "PK-01", "--json", **vanna)
+    assert json.loads(out)["group"]["coordinator_approval_above"] == "1000000"

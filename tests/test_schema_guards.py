@@ -18,6 +18,7 @@ MIGRATIONS = [
     "0006_group_borrowings",
     "0008_rice_shareout_periods",
     "0009_users_audit",
+    "0010_coordinator_threshold",
 ]
 
 

@@ -1,7 +1,8 @@
 """Command-line commands for groups, members, opening balances and meetings.
 
-``sansam group create|list|show``, ``sansam cycle open``, ``sansam member list|show|import``,
-``sansam opening import|loans`` and ``sansam meeting import|list|show|open|close|cancel``.
+``sansam group create|list|show|threshold``, ``sansam cycle open``,
+``sansam member list|show|import``, ``sansam opening import|loans`` and
+``sansam meeting import|list|show|open|close|cancel``.
 Each is a thin layer: parse the words, call the ledger's services in one unit of work,
 print the records.
 """
@@ -27,6 +28,7 @@ from ledger.groups import (
     create_group,
     find_group,
     list_groups,
+    set_coordinator_threshold,
 )
 from ledger.locations import SOURCE, location_from_codes, resolve_location
 from ledger.meetings import (
@@ -90,6 +92,14 @@ def register(
     show = group_cmds.add_parser("show", parents=[db, as_json], help="a group's position")
     show.add_argument("code")
     show.set_defaults(handler=handler(cmd_group_show))
+    threshold = group_cmds.add_parser(
+        "threshold",
+        parents=[db],
+        help="loans above this amount need a coordinator's approval (coordinators set it)",
+    )
+    threshold.add_argument("code")
+    threshold.add_argument("amount", help='an amount such as 2,000,000, or "none"')
+    threshold.set_defaults(handler=handler(cmd_group_threshold))
 
     cycle = commands.add_parser("cycle", help="savings cycles")
     cycle_cmds = cycle.add_subparsers(title="cycle commands", metavar="COMMAND")
@@ -240,7 +250,7 @@ def cmd_group_list(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book, book.read() as session:
         groups = list_groups(session)
     if args.json:
-        print_json([dataclasses.asdict(g) for g in groups])
+        print_json([_group_dict(g) for g in groups])
         return 0
     if not groups:
         print("No groups yet. Register one with: sansam group create CODE --name ...")
@@ -262,7 +272,7 @@ def cmd_group_show(args: argparse.Namespace, open_book: Opener) -> int:
     )
     if args.json:
         data = _money_fields(dataclasses.asdict(position), group.currency, skip={"group"})
-        data["group"] = dataclasses.asdict(group)
+        data["group"] = _group_dict(group)
         data["location"] = where.label() if where else None
         print_json(data)
         return 0
@@ -277,6 +287,7 @@ def cmd_group_show(args: argparse.Namespace, open_book: Opener) -> int:
     if cycle:
         price = format_minor(cycle.share_price, c) if cycle.share_price else "no shares"
         print(f"Cycle {cycle.number} since {cycle.starts_on.isoformat()}, share price {price}")
+    print(_threshold_text(group))
     rows = [
         ("Cash box", position.cash_box),
         ("Bank", position.bank),
@@ -299,6 +310,36 @@ def cmd_group_show(args: argparse.Namespace, open_book: Opener) -> int:
     )
     print(f"\n{SOURCE}")
     return 0
+
+
+def cmd_group_threshold(args: argparse.Namespace, open_book: Opener) -> int:
+    def work(session):  # type: ignore[no-untyped-def]
+        group = find_group(session, args.code)
+        above = None
+        if args.amount.strip().lower() not in ("none", "no", "-"):
+            above = amount_arg(args.amount, group.currency, "threshold")
+        return set_coordinator_threshold(session, group.id, above)
+
+    with open_book(args) as book:
+        group = book.write(work)
+    print(f"{group.code}: {_threshold_text(group)}")
+    return 0
+
+
+def _threshold_text(group: GroupRecord) -> str:
+    if group.coordinator_approval_above is None:
+        return "The chair approves loans of any amount."
+    limit = format_minor(group.coordinator_approval_above, group.currency)
+    return f"Loans above {limit} are approved by a coordinator."
+
+
+def _group_dict(group: GroupRecord) -> dict[str, Any]:
+    data = dataclasses.asdict(group)
+    if group.coordinator_approval_above is not None:
+        data["coordinator_approval_above"] = decimal_text(
+            group.coordinator_approval_above, group.currency
+        )
+    return data
 
 
 # --- members -------------------------------------------------------------------------------

@@ -289,7 +289,7 @@ def cmd_loan_approve(args: argparse.Namespace, open_book: Opener) -> int:
                 on=args.on or dt.date.today(),
             )
         )
-    print(f"Loan #{loan.number} approved by {loan.approved_by}.")
+    print(f"Loan #{loan.number} approved by {loan.approved_by} as {loan.approved_as}.")
     return 0
 
 
@@ -403,7 +403,9 @@ def cmd_loan_show(args: argparse.Namespace, open_book: Opener) -> int:
         f"{format_minor(r.amount, c)} for {r.purpose}"
     )
     print(
-        f"Recorded by {r.recorded_by}, approved by {r.approved_by or '-'}, lent "
+        f"Recorded by {r.recorded_by}, approved by {r.approved_by or '-'}"
+        + (f" as {r.approved_as}" if r.approved_as else "")
+        + ", lent "
         f"{r.disbursed_on.isoformat() if r.disbursed_on else '-'}"
         + (" from the bank" if r.disburse_from == "bank" else "")
         + (
