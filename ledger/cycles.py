@@ -109,6 +109,7 @@ def open_cycle(
     )
     session.add(cycle)
     session.flush()
+    allow(session, "decide", group_id, audit=f"opened cycle {number} on {starts_on.isoformat()}")
     return _record(cycle)
 
 

@@ -152,6 +152,12 @@ def add_member(
     session.add(member)
     session.flush()
     open_member_accounts(session, group_id, currency, member.id, code)
+    allow(
+        session,
+        "record",
+        group_id,
+        audit=f"added member {code} ({latin}), joined {joined_on.isoformat()}",
+    )
     return _record(member)
 
 
