@@ -263,3 +263,12 @@ def test_an_actor_with_no_role_anywhere_sees_no_group(book, office):
     with stranger.read() as s:
         assert not book_summary(s).groups
         assert trial_balance(s).rows == ()
+
+
+def test_adding_a_member_is_in_the_trail(book, office):
+    a, _b, users = office
+    users["dara"].write(lambda s: WRITES["add a member"](s, a.group.id))
+    with book.read() as s:
+        last = audit_trail(s, group_id=a.group.id, limit=1)[0]
+    assert (last.actor, last.action) == ("dara", "record")
+    assert last.detail == "added member M09 (Sina), joined 2026-01-12"
