@@ -8,6 +8,7 @@ PostgreSQL tests need ``SANSAM_TEST_POSTGRES_URL``; without it they skip, saying
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import uuid
@@ -21,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from ledger import migrate
 from ledger.db import Book
+from ledger.demo import load_demo
 from tests.helpers import TESTER
 
 POSTGRES_URL = os.environ.get("SANSAM_TEST_POSTGRES_URL")
@@ -154,3 +156,56 @@ def cli_as_tester(monkeypatch: pytest.MonkeyPatch) -> None:
         lambda book, args: book.as_user(CHAIR if getattr(args, "user", "") == "chair" else TESTER),
     )
     monkeypatch.setattr("tui.cli_rice.countersign", lambda book, username: CHAIR)
+
+
+DEMO_TODAY = dt.date(2026, 11, 22)
+DEMO_WEEKS = 12
+
+
+class DemoBooks:
+    """The demo federation loaded once per engine per test run (it takes seconds), for
+    tests that only read: printed documents, reports."""
+
+    def __init__(
+        self, root: Path, sqlite_template: Path, pg_template: str | None, pg: PgDatabases | None
+    ) -> None:
+        self.root, self.sqlite_template, self.pg_template, self.pg = (
+            root,
+            sqlite_template,
+            pg_template,
+            pg,
+        )
+        self.urls: dict[str, str] = {}
+
+    def url(self, engine: str) -> str:
+        if engine not in self.urls:
+            if engine == "sqlite":
+                path = self.root / "demo.sqlite"
+                shutil.copyfile(self.sqlite_template, path)
+                url = f"sqlite:///{path}"
+            else:
+                assert self.pg is not None and self.pg_template is not None
+                url = _pg_url(self.pg.create(template=self.pg_template))
+            book = Book(url).as_user(TESTER)
+            book.write(lambda s: load_demo(s, today=DEMO_TODAY, weeks=DEMO_WEEKS))
+            book.close()
+            self.urls[engine] = url
+        return self.urls[engine]
+
+
+@pytest.fixture(scope="session")
+def demo_books(
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+    pg_template: str | None,
+    pg_databases: PgDatabases | None,
+) -> DemoBooks:
+    return DemoBooks(tmp_path_factory.mktemp("demo"), sqlite_template, pg_template, pg_databases)
+
+
+@pytest.fixture
+def demo_book(engine_name: str, demo_books: DemoBooks) -> Iterator[Book]:
+    """The demo federation as of DEMO_TODAY, shared by the tests: read it, never change it."""
+    opened = Book(demo_books.url(engine_name)).as_user(TESTER)
+    yield opened
+    opened.close()
