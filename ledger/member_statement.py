@@ -15,7 +15,7 @@ when it was made; ``ledger.statement_check`` turns both into the code printed un
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Integer, func, select
@@ -152,19 +152,28 @@ def member_statement(
     return _statement(session, group, member, start, end, head)
 
 
+def members_in_period(
+    session: Session, group_id: int, start: dt.date, end: dt.date
+) -> list[MemberRecord]:
+    """The members who belonged to the group at some time in the period."""
+    return [
+        m
+        for m in list_members(session, group_id)
+        if not (m.joined_on is not None and m.joined_on > end)
+        and not (m.exited_on is not None and m.exited_on < start)
+    ]
+
+
 def member_statements(
     session: Session, group_id: int, start: dt.date, end: dt.date
-) -> Iterable[MemberStatement]:
-    """Every member's statement, one at a time (a batch of a thousand stays small in
-    memory): the members who belonged to the group at some time in the period."""
+) -> Iterator[MemberStatement]:
+    """Every member's statement for the period, one at a time (a batch of a thousand
+    never holds a thousand statements' data at once)."""
     allow(session, "read", group_id)
     group = get_group(session, group_id)
     head = chain_head(session, group_id)
-    for member in list_members(session, group_id):
-        joined_late = member.joined_on is not None and member.joined_on > end
-        left_early = member.exited_on is not None and member.exited_on < start
-        if not joined_late and not left_early:
-            yield _statement(session, group, member, start, end, head)
+    for member in members_in_period(session, group_id, start, end):
+        yield _statement(session, group, member, start, end, head)
 
 
 def _statement(

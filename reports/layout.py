@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+import segno
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, A5, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
+    PageBreak,
     PageTemplate,
     Paragraph,
     Spacer,
@@ -108,9 +108,17 @@ def table(
     total_rows: int = 0,
     zebra: bool = True,
     extra: Sequence[tuple[Any, ...]] = (),
+    font_size: float = 9.0,
 ) -> Table:
-    """A table of Paragraph cells with a shaded heading, rules and optional totals."""
+    """A table with a shaded heading, rules and optional totals.
+
+    Cells holding words are Paragraphs (shaped). Cells holding only digits, dates and
+    amounts may be plain strings: digits need no shaping, Khmer digits included, and a
+    plain cell costs a fraction of a Paragraph (a batch of statements has tens of
+    thousands). Plain cells are set in the Khmer font at ``font_size``.
+    """
     commands: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), KHMER, font_size, font_size * 1.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.6, RULE),
         ("LINEBELOW", (0, -1), (-1, -1), 0.4, RULE),
@@ -136,22 +144,95 @@ def table(
     )
 
 
-def qr_drawing(text: str, size: float) -> Drawing:
-    widget = QrCodeWidget(text, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    return drawing
+def cell_text(text: str, words: Words, style: ParagraphStyle, width: float) -> Paragraph | str:
+    """A cell of text from the book: a plain string when it is Latin and fits on one line
+    (no shaping needed, and far cheaper), else a Paragraph that shapes and wraps it."""
+    room = width - 6  # the table's left and right padding
+    if text.isascii() and stringWidth(text, KHMER, style.fontSize) <= room:
+        return text
+    return Paragraph(words.text(text), style)
+
+
+def draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
+    """Draw ``text`` as a QR code (error correction M) in a ``size`` square at (x, y).
+
+    segno makes the matrix in a few milliseconds and the dark runs of each row become
+    one filled path: ReportLab's own QR widget took about 150 ms a statement, most of a
+    batch's time.
+    """
+    matrix = segno.make(text, error="m", micro=False).matrix
+    n = len(matrix)
+    quiet = 2  # modules of white margin on each side
+    module = size / (n + 2 * quiet)
+    path = canvas.beginPath()
+    for row_number, row in enumerate(matrix):
+        top = y + size - (quiet + row_number + 1) * module
+        column = 0
+        while column < n:
+            if not row[column]:
+                column += 1
+                continue
+            start = column
+            while column < n and row[column]:
+                column += 1
+            path.rect(x + (quiet + start) * module, top, (column - start) * module, module)
+    canvas.saveState()
+    canvas.setFillColor(colors.black)
+    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()
 
 
 def render(flowables: list[Flowable], page: Page, words: Words) -> bytes:
     """Lay the flowables out on pages and return the PDF's bytes."""
-    st = styles(page.size)
+    return render_parts([(flowables, page)], words)
+
+
+class _StartOfPart(Flowable):
+    """Marks where one part (one member's statement) begins in a batch: the pages from
+    here on carry its footer and QR code, and their numbers start again at 1."""
+
+    def __init__(self, page: Page, done: Callable[[], None] | None) -> None:
+        super().__init__()
+        self.page, self.done = page, done
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return 0.0, 0.0
+
+    def draw(self) -> None:
+        doc = self.canv._doctemplate  # type: ignore[attr-defined]
+        doc.sansam_part = (self.page, doc.page)
+        if self.done is not None:
+            self.done()
+
+
+def render_parts(
+    parts: Iterable[tuple[list[Flowable], Page]],
+    words: Words,
+    *,
+    on_part: Callable[[], None] | None = None,
+) -> bytes:
+    """Lay several documents of one page size into one PDF (a batch of statements), each
+    starting on a new page with its own footer, QR code and page numbers. ``on_part``
+    is called as each part is laid out (batch progress)."""
+    flowables: list[Flowable] = []
+    first: Page | None = None
+    for content, page in parts:
+        if first is None:
+            first = page
+        elif page.size != first.size:
+            raise ValueError("A batch is printed on one page size.")
+        if flowables:
+            flowables.append(PageBreak())
+        flowables.append(_StartOfPart(page, on_part))
+        flowables.extend(content)
+    if first is None:
+        raise ValueError("Nothing to print.")
+    st = styles(first.size)
     out = io.BytesIO()
-    width, height = page.pagesize
-    margin = page.margin
-    qr_size = 22 * mm if page.qr else 0.0
-    footer_height = max(qr_size, 8 * mm + 3.2 * mm * len(page.footer)) + 2 * mm
+    width, height = first.pagesize
+    margin = first.margin
+    qr_size = 22 * mm if first.qr else 0.0
+    footer_height = max(qr_size, 8 * mm + 3.2 * mm * len(first.footer)) + 2 * mm
     frame = Frame(
         margin,
         margin + footer_height,
@@ -164,34 +245,37 @@ def render(flowables: list[Flowable], page: Page, words: Words) -> bytes:
     )
 
     def footer(canvas: Canvas, doc: BaseDocTemplate) -> None:
+        # Drawn when the page ends, so the part that began on it is known.
+        page, first_page = getattr(doc, "sansam_part", (first, 1))
+        number = doc.page - first_page + 1
         canvas.saveState()
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.4)
         top = margin + footer_height - 1 * mm
         canvas.line(margin, top, width - margin, top)
         text_width = width - 2 * margin - (qr_size + 3 * mm if qr_size else 0)
-        lines = [*page.footer, f"{words.label('Page')} {words.count(doc.page)}"]
+        lines = [*page.footer, f"{words.label('Page')} {words.count(number)}"]
         y = top - 1 * mm
         for markup in lines:
             p = Paragraph(markup, st.small)
             _, h = p.wrap(text_width, footer_height)
             y -= h
             p.drawOn(canvas, margin, y)
-        if page.qr and doc.page == 1:
-            renderPDF.draw(qr_drawing(page.qr, qr_size), canvas, width - margin - qr_size, margin)
+        if page.qr and number == 1:
+            draw_qr(canvas, page.qr, width - margin - qr_size, margin, qr_size)
         canvas.restoreState()
 
     doc = BaseDocTemplate(
         out,
-        pagesize=page.pagesize,
+        pagesize=first.pagesize,
         leftMargin=margin,
         rightMargin=margin,
         topMargin=margin,
         bottomMargin=margin,
-        title=page.title,
+        title=first.title,
         author="Sansam",
         creator="Sansam",
-        pageTemplates=[PageTemplate("page", frames=[frame], onPage=footer)],
+        pageTemplates=[PageTemplate("page", frames=[frame], onPageEnd=footer)],
         invariant=1,  # the same data prints the same bytes
     )
     doc.build(flowables)
@@ -208,6 +292,3 @@ def printed_line(words: Words, head_seq: int, head_hash: str, now: dt.datetime) 
 
 def spacer(height_mm: float = 3) -> Spacer:
     return Spacer(1, height_mm * mm)
-
-
-Cell = Callable[[str], Paragraph]

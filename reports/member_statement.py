@@ -16,7 +16,17 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph
 
 from ledger.member_statement import AccountSection, MemberStatement
 from ledger.statement_check import statement_code
-from reports.layout import WARN, Page, Styles, printed_line, render, spacer, styles, table
+from reports.layout import (
+    WARN,
+    Page,
+    Styles,
+    cell_text,
+    printed_line,
+    render,
+    spacer,
+    styles,
+    table,
+)
 from reports.text import Words
 
 _MEETING_MEMO = re.compile(r"^Meeting #(\d+) \d{4}-\d{2}-\d{2}: ?(.*)$")
@@ -188,47 +198,55 @@ def _account(
     """An account's movements: opening row, one row per movement, closing row."""
     unit = section.commodity
     heads = ("Date", "No.", "Description", "Paid in", "Paid out", "Balance")
-    rows: list[list[Paragraph]] = [
+    # Dates in Khmer digits are wider; headings stay on whole words in both scripts.
+    widths = [width * f for f in (0.17, 0.08, 0.32, 0.14, 0.13, 0.16)]
+    # Digits, dates and amounts are plain cells (no shaping needed, far cheaper than a
+    # Paragraph); words are Paragraphs.
+    rows: list[list[Paragraph | str]] = [
         [
             Paragraph(w.label(h, stacked=True), st.head_number if i >= 3 else st.head)
             for i, h in enumerate(heads)
         ],
         [
-            Paragraph("", st.cell),
-            Paragraph("", st.cell),
+            "",
+            "",
             Paragraph(w.label("Opening balance"), st.cell),
-            Paragraph("", st.cell),
-            Paragraph("", st.cell),
-            Paragraph(w.amount(section.opening, unit), st.number),
+            "",
+            "",
+            w.amount(section.opening, unit),
         ],
     ]
     for m in section.movements:
         rows.append(
             [
-                Paragraph(w.date(m.on), st.cell),
-                Paragraph(w.count(m.seq), st.cell),
-                Paragraph(w.text(short_memo(m.memo, *member)), st.cell),
-                Paragraph(w.amount(m.amount, unit) if m.amount > 0 else "", st.number),
-                Paragraph(w.amount(-m.amount, unit) if m.amount < 0 else "", st.number),
-                Paragraph(w.amount(m.running, unit), st.number),
+                w.date(m.on),
+                w.count(m.seq),
+                cell_text(short_memo(m.memo, *member), w, st.cell, widths[2]),
+                w.amount(m.amount, unit) if m.amount > 0 else "",
+                w.amount(-m.amount, unit) if m.amount < 0 else "",
+                w.amount(m.running, unit),
             ]
         )
     rows.append(
         [
-            Paragraph("", st.cell),
-            Paragraph("", st.cell),
-            Paragraph(f"{w.label('Closing balance')}", st.cell),
-            Paragraph(w.amount(section.paid_in, unit), st.number),
-            Paragraph(w.amount(section.paid_out, unit), st.number),
-            Paragraph(f"{w.amount(section.closing, unit, unit=True)}", st.number),
+            "",
+            "",
+            Paragraph(w.label("Closing balance"), st.cell),
+            w.amount(section.paid_in, unit),
+            w.amount(section.paid_out, unit),
+            w.amount(section.closing, unit, unit=True),
         ]
     )
     heading = [Paragraph(title if "<" in title else w.label(title), st.heading)]
     if facts:
         heading.append(Paragraph(facts, st.body))
-    # Dates in Khmer digits are wider; headings stay on whole words in both scripts.
-    widths = [width * f for f in (0.17, 0.08, 0.32, 0.14, 0.13, 0.16)]
-    body = table(rows, widths, total_rows=1)
+    body = table(
+        rows,
+        widths,
+        total_rows=1,
+        font_size=st.cell.fontSize,
+        extra=[("ALIGN", (3, 1), (5, -1), "RIGHT")],
+    )
     # An account may run over pages (its column heads repeat); the heading starts only
     # where a few of its rows fit below it.
     return [CondPageBreak(30 * mm), *heading, body]

@@ -30,7 +30,16 @@ from ledger.queries import trial_balance
 from ledger.summary import book_summary
 from ledger.users import has_groups, has_users
 from ledger.verify import verify_book
-from tui import cli_auth, cli_backup, cli_closing, cli_groups, cli_loans, cli_rice, cli_users
+from tui import (
+    cli_auth,
+    cli_backup,
+    cli_closing,
+    cli_groups,
+    cli_loans,
+    cli_print,
+    cli_rice,
+    cli_users,
+)
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_ERROR = 0, 1, 2
 log = logging.getLogger("sansam")
@@ -132,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_closing.register(commands, db=db, as_json=as_json, open_book=_open)
     cli_users.register(commands, db=db, as_json=as_json, open_book=_open)
     cli_backup.register(commands, db=db, open_book=_open)
+    cli_print.register(commands, db=db, open_book=_open)
     return parser
 
 
