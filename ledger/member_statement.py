@@ -193,7 +193,7 @@ def _statement(
             .order_by(Loan.number)
         ).scalars()
     ]
-    rice = [r for r in rice_loans(session, group.id, on=end) if r.member_id == member.id]
+    rice = rice_loans(session, group.id, on=end, member_code=member.code)
     rice_accounts = dict(
         session.execute(
             select(RiceLoan.id, RiceLoan.account_id).where(RiceLoan.member_id == member.id)

@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
 import segno
@@ -59,6 +60,7 @@ class Styles:
     centre: ParagraphStyle
 
 
+@cache
 def styles(size: str = "A4") -> Styles:
     register_fonts()
     base = 8.0 if size == "A5" else 9.0
@@ -144,6 +146,38 @@ def table(
     )
 
 
+class Label(Flowable):
+    """A fixed piece of text (a heading, a column head) shaped once and drawn wherever
+    it appears: a batch of a thousand statements repeats the same few dozen labels, and
+    shaping Khmer is most of the cost of a page. Get one with ``label``."""
+
+    def __init__(self, markup: str, style: ParagraphStyle) -> None:
+        super().__init__()
+        self.markup, self.style = markup, style
+        self._by_width: dict[float, tuple[Paragraph, float, float]] = {}
+        self._current: Paragraph | None = None
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        known = self._by_width.get(available_width)
+        if known is None:
+            para = Paragraph(self.markup, self.style)
+            width, height = para.wrap(available_width, available_height)
+            known = self._by_width[available_width] = (para, width, height)
+        self._current = known[0]
+        self.width, self.height = known[1], known[2]
+        return self.width, self.height
+
+    def draw(self) -> None:
+        assert self._current is not None, "a Label is wrapped before it is drawn"
+        self._current.drawOn(self.canv, 0, 0)
+
+
+@lru_cache(maxsize=4096)
+def label(markup: str, style: ParagraphStyle) -> Label:
+    """The shared ``Label`` for this text in this style."""
+    return Label(markup, style)
+
+
 def cell_text(text: str, words: Words, style: ParagraphStyle, width: float) -> Paragraph | str:
     """A cell of text from the book: a plain string when it is Latin and fits on one line
     (no shaping needed, and far cheaper), else a Paragraph that shapes and wraps it."""
@@ -160,7 +194,9 @@ def draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
     one filled path: ReportLab's own QR widget took about 150 ms a statement, most of a
     batch's time.
     """
-    matrix = segno.make(text, error="m", micro=False).matrix
+    # Any of the eight masks makes a valid code; a fixed one skips scoring all eight,
+    # most of segno's time.
+    matrix = segno.make(text, error="m", micro=False, mask=4).matrix
     n = len(matrix)
     quiet = 2  # modules of white margin on each side
     module = size / (n + 2 * quiet)
@@ -256,8 +292,8 @@ def render_parts(
         text_width = width - 2 * margin - (qr_size + 3 * mm if qr_size else 0)
         lines = [*page.footer, f"{words.label('Page')} {words.count(number)}"]
         y = top - 1 * mm
-        for markup in lines:
-            p = Paragraph(markup, st.small)
+        for markup in lines:  # the same lines recur on every statement of a batch
+            p = label(markup, st.small)
             _, h = p.wrap(text_width, footer_height)
             y -= h
             p.drawOn(canvas, margin, y)

@@ -21,6 +21,7 @@ from reports.layout import (
     Page,
     Styles,
     cell_text,
+    label,
     printed_line,
     render,
     spacer,
@@ -77,7 +78,7 @@ def statement_flowables(s: MemberStatement, *, words: Words, size: str = "A4") -
     if s.member.name_khmer and w.lang != "en":
         member = f"{w.text(s.member.name_khmer)} · {member}"
     out: list[Flowable] = [
-        Paragraph(w.label("Member statement"), st.title),
+        label(w.label("Member statement"), st.title),
         Paragraph(f"{w.label('Group')}: {w.text(s.group.name)} ({w.text(s.group.code)})", st.body),
         Paragraph(f"{w.label('Member')}: {member} ({w.text(s.member.code)})", st.heading),
         Paragraph(f"{w.label('Period')}: {w.date(s.start)} – {w.date(s.end)}", st.body),
@@ -99,9 +100,11 @@ def statement_flowables(s: MemberStatement, *, words: Words, size: str = "A4") -
     ]
     out.append(
         table(
-            [[Paragraph(a, st.cell), Paragraph(b, st.number)] for a, b in summary],
+            [[label(a, st.cell), b] for a, b in summary],
             [width * 0.55, width * 0.3],
             header_rows=0,
+            font_size=st.cell.fontSize,
+            extra=[("ALIGN", (1, 0), (1, -1), "RIGHT"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
         )
     )
     for section in s.savings:
@@ -138,13 +141,10 @@ def statement_flowables(s: MemberStatement, *, words: Words, size: str = "A4") -
         out.extend(_account(rice.principal, title, w, st, width, facts=facts, member=who))
     if s.due_next:
         rows: list[list[Paragraph]] = [
-            [
-                Paragraph(w.label(h, stacked=True), st.head)
-                for h in ("Loan", "Instalment", "Due date")
-            ]
+            [label(w.label(h, stacked=True), st.head) for h in ("Loan", "Instalment", "Due date")]
             + [
-                Paragraph(w.label("Amount", stacked=True), st.head_number),
-                Paragraph(w.label("Status", stacked=True), st.head),
+                label(w.label("Amount", stacked=True), st.head_number),
+                label(w.label("Status", stacked=True), st.head),
             ]
         ]
         for d in s.due_next:
@@ -163,7 +163,7 @@ def statement_flowables(s: MemberStatement, *, words: Words, size: str = "A4") -
         out.append(
             KeepTogether(
                 [
-                    Paragraph(w.label("Instalments due next"), st.heading),
+                    label(w.label("Instalments due next"), st.heading),
                     table(rows, [width * f for f in (0.12, 0.14, 0.2, 0.22, 0.32)]),
                 ]
             )
@@ -204,13 +204,13 @@ def _account(
     # Paragraph); words are Paragraphs.
     rows: list[list[Paragraph | str]] = [
         [
-            Paragraph(w.label(h, stacked=True), st.head_number if i >= 3 else st.head)
+            label(w.label(h, stacked=True), st.head_number if i >= 3 else st.head)
             for i, h in enumerate(heads)
         ],
         [
             "",
             "",
-            Paragraph(w.label("Opening balance"), st.cell),
+            label(w.label("Opening balance"), st.cell),
             "",
             "",
             w.amount(section.opening, unit),
@@ -231,7 +231,7 @@ def _account(
         [
             "",
             "",
-            Paragraph(w.label("Closing balance"), st.cell),
+            label(w.label("Closing balance"), st.cell),
             w.amount(section.paid_in, unit),
             w.amount(section.paid_out, unit),
             w.amount(section.closing, unit, unit=True),
