@@ -35,6 +35,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ledger_bench.py
+	$(BIN)/python bench/statements_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -159,6 +159,7 @@ class Account(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
     __table_args__ = (
+        Index("ix_accounts_member", "member_id"),
         UniqueConstraint("group_id", "name", "commodity"),
         UniqueConstraint("id", "group_id", "commodity"),
         Index("ix_accounts_role", "group_id", "role", "member_id"),
@@ -367,6 +368,7 @@ class MeetingLine(Base):
     fine_other: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
     __table_args__ = (
+        Index("ix_meeting_lines_member", "member_id", "meeting_id"),
         ForeignKeyConstraint(
             ["meeting_id", "group_id"],
             ["meetings.id", "meetings.group_id"],
@@ -527,6 +529,7 @@ class Loan(Base):
     written_off_on: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
+        Index("ix_loans_member", "member_id"),
         UniqueConstraint("group_id", "number"),
         UniqueConstraint("id", "group_id"),
         ForeignKeyConstraint(
@@ -776,6 +779,7 @@ class RiceLoan(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
     __table_args__ = (
+        Index("ix_rice_loans_member", "member_id"),
         UniqueConstraint("group_id", "number"),
         UniqueConstraint("id", "group_id"),
         ForeignKeyConstraint(
