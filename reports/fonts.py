@@ -13,8 +13,10 @@ from __future__ import annotations
 from functools import cache
 
 import fontpkg
+from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.textobject import PDFTextObject
 
 LATIN = "SansamLatin"
 KHMER = "SansamKhmer"
@@ -39,3 +41,25 @@ def register_fonts() -> tuple[str, str]:
             raise RuntimeError("Khmer shaping needs the uharfbuzz package; reinstall Sansam.")
         pdfmetrics.registerFont(font)
     return LATIN, KHMER
+
+
+def _set_rise(self: PDFTextObject, rise: float) -> None:
+    """``PDFTextObject.setRise`` as it should be.
+
+    ReportLab (5.1) merges two rises in a row into one ``Ts`` operator but then forgets
+    the new rise. Shaped Khmer moves a vowel below a subscript consonant with a rise
+    (ក្នុង, ស្តុក): the glyph after it was drawn lowered too, and every later line of
+    the page kept the wrong rise, so words came out broken depending on what came
+    before them. This keeps the rise it writes.
+    """
+    operator = f"{fp_str(rise)} Ts"
+    if self._code and self._code[-1].endswith(" Ts"):
+        self._y += self._rise  # the merged operator replaces the previous rise
+        self._code[-1] = operator
+    else:
+        self._code.append(operator)
+    self._rise = rise
+    self._y -= rise
+
+
+PDFTextObject.setRise = _set_rise  # type: ignore[method-assign]

@@ -109,7 +109,7 @@ def statement_flowables(s: MemberStatement, *, words: Words, size: str = "A4") -
     )
     for section in s.savings:
         if section.opening or section.movements:
-            out.extend(_account(section, section.title, w, st, width, member=who))
+            out.extend(_account(section, w.label(section.title), w, st, width, member=who))
     for loan in s.loans:
         r = loan.loan.loan
         title = (
@@ -237,7 +237,7 @@ def _account(
             w.amount(section.closing, unit, unit=True),
         ]
     )
-    heading = [Paragraph(title if "<" in title else w.label(title), st.heading)]
+    heading = [Paragraph(title, st.heading)]
     if facts:
         heading.append(Paragraph(facts, st.body))
     body = table(
