@@ -202,7 +202,7 @@ def _statement(
     wanted = {ids[role]: -1 for role, _ in SAVINGS_ROLES}  # held for her: credit side
     wanted |= {loan.account_id: 1 for loan in loans if loan.account_id is not None}
     wanted |= {rice_accounts[r.id]: 1 for r in rice}
-    history = _history(session, group.id, wanted, start, end, through_seq=head[0])
+    history = _history(session, wanted, start, end, through_seq=head[0])
 
     savings = tuple(
         _section(role, title, group.currency, history[ids[role]]) for role, title in SAVINGS_ROLES
@@ -247,7 +247,6 @@ _History = dict[int, tuple[int, list[tuple[dt.date, int, str, int]]]]
 
 def _history(
     session: Session,
-    group_id: int,
     signs: dict[int, int],
     start: dt.date,
     end: dt.date,
@@ -257,7 +256,9 @@ def _history(
     """Per account: (opening balance, movements in the period), signed for the member.
 
     Two queries over the (account_id, entry_seq) index, whatever the size of the book:
-    the sums before the period, and the postings inside it in date order.
+    the sums before the period, and the postings inside it in date order. They do not
+    filter on the group (the accounts are the group's): with that filter SQLite chose
+    the postings' key and read the whole group's postings for every member.
     """
     ids = sorted(signs)
     out: _History = {account: (0, []) for account in ids}
@@ -267,7 +268,6 @@ def _history(
         select(Posting.account_id, func.sum(Posting.amount))
         .join(JournalEntry, POSTING_ENTRY)
         .where(
-            Posting.group_id == group_id,
             Posting.account_id.in_(ids),
             JournalEntry.entry_date < start,
             JournalEntry.seq <= through_seq,
@@ -286,7 +286,6 @@ def _history(
         )
         .join(JournalEntry, POSTING_ENTRY)
         .where(
-            Posting.group_id == group_id,
             Posting.account_id.in_(ids),
             JournalEntry.entry_date >= start,
             JournalEntry.entry_date <= end,
