@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.cancellations import cancelled_days
 from ledger.chart import GroupAccounts
 from ledger.cycles import CycleRecord, current_cycle
 from ledger.groups import GroupRecord, get_group
 from ledger.loans import LoanStatement, loan_statements, loans_of_group
+from ledger.meeting_calendar import meeting_dates
 from ledger.members import MemberRecord, list_members
 from ledger.models import JournalEntry, Meeting, Posting
 from ledger.permissions import allow
@@ -142,3 +144,21 @@ def _cash_before(session: Session, group_id: int, day: dt.date) -> int:
         )
     ).scalar_one()
     return int(total)
+
+
+def next_meeting_date(session: Session, group_id: int, after: dt.date) -> dt.date:
+    """The group's next meeting day after ``after``, from its calendar (its meeting day
+    and rhythm, the weeks it met, the days it called off), for the sheet to print."""
+    allow(session, "read", group_id)
+    group = get_group(session, group_id)
+    last_met = session.execute(
+        select(func.max(Meeting.meeting_date)).where(Meeting.group_id == group_id)
+    ).scalar()
+    return meeting_dates(
+        after,
+        1,
+        frequency=group.meeting_frequency,
+        meeting_day=group.meeting_day,
+        anchor=last_met or after,
+        cancelled=cancelled_days(session, group_id),
+    )[0]

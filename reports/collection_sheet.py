@@ -23,6 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table
 
 from ledger.collection_sheet import CollectionRow, CollectionSheet
+from ledger.errors import InvalidEntry
 from reports.layout import (
     SHADE,
     Page,
@@ -62,7 +63,7 @@ def collection_sheet_pdf(
     """The blank sheet of one meeting as PDF bytes (landscape A4 only: its dozen columns
     of boxes to write in need the width)."""
     if size not in SIZES:
-        raise ValueError(f"The collection sheet prints on {', '.join(SIZES)}, not {size}.")
+        raise InvalidEntry(f"The collection sheet prints on {', '.join(SIZES)}, not {size}.")
     words = words or Words()
     page = Page(
         size=size,

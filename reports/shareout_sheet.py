@@ -16,6 +16,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
+from ledger.errors import InvalidEntry
 from ledger.money import commodity
 from ledger.shareout_sheet import ShareoutRow, ShareoutSheet
 from reports.collection_sheet import GRID, fit_widths, signature_block
@@ -39,7 +40,7 @@ def shareout_sheet_pdf(
     """The share-out sheet as PDF bytes, on A4 (portrait or landscape: A5 is too narrow
     for its columns and the boxes to sign in)."""
     if size not in SIZES:
-        raise ValueError(f"The share-out sheet prints on {' or '.join(SIZES)}, not {size}.")
+        raise InvalidEntry(f"The share-out sheet prints on {' or '.join(SIZES)}, not {size}.")
     words = words or Words()
     kind = "posted" if sheet.posted else "preview"
     page = Page(

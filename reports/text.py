@@ -14,15 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
 from xml.sax.saxutils import escape
 
 from ledger.money import commodity
 from reports.catalog import khmer
 from reports.fonts import LATIN, khmer_font_covers
+from reports.options import Lang
 
-Lang = Literal["en", "km", "both"]
-LANGS: tuple[Lang, ...] = ("both", "km", "en")
 _KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
 

@@ -97,3 +97,29 @@ def test_bad_requests_say_why_and_write_nothing(demo_url, tmp_path, capsys, line
     code, _, err = run(capsys, demo_url, "print statement " + line.format(tmp=tmp_path))
     assert code == 2 and said in err
     assert not list(tmp_path.glob("x.*"))
+
+
+@pytest.mark.parametrize(
+    ("line", "title"),
+    [
+        ("loan-card --group SR-PUOK-01 1 --on 2026-11-22", "Loan card"),
+        ("group --group SR-BKNG-01 --from 2026-10-01 --to 2026-11-22", "Group report"),
+        ("portfolio --as-of 2026-11-22 --by commune", "Portfolio report"),
+        ("shareout --group SR-ACHM-01 --on 2026-11-22 --deduct-loans", "Share-out sheet"),
+        ("sheet --group SR-PUOK-01 --date 2026-11-23", "Collection sheet"),
+    ],
+)
+def test_every_document_prints_from_the_command_line(demo_url, tmp_path, capsys, line, title):
+    out = tmp_path / "doc.pdf"
+    code, said, err = run(capsys, demo_url, f"print {line} --lang en --out {out}")
+    assert code == 0, err
+    assert said.startswith(f"Wrote {out}")
+    assert title in pdf_text(out.read_bytes())
+
+
+def test_a_document_on_paper_it_does_not_fit_is_refused(demo_url, tmp_path, capsys):
+    code, _, err = run(
+        capsys, demo_url, f"print sheet --group SR-PUOK-01 --size A5 --out {tmp_path}/x.pdf"
+    )
+    assert code == 2 and "The collection sheet prints on A4-landscape, not A5" in err
+    assert not list(tmp_path.glob("x.*"))

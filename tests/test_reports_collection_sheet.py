@@ -10,13 +10,15 @@ from sqlalchemy import select
 
 from ledger.collection_sheet import collection_sheet
 from ledger.cycles import current_cycle
+from ledger.errors import InvalidEntry
 from ledger.groups import find_group
 from ledger.loans import loan_statement, loans_of_group
 from ledger.members import list_members
 from ledger.models import Meeting
 from ledger.positions import group_position
 from reports.collection_sheet import collection_sheet_flowables, collection_sheet_pdf
-from reports.text import LANGS, Words
+from reports.options import LANGS
+from reports.text import Words
 from tests.conftest import DEMO_TODAY
 from tests.report_helpers import inked_share, page_images, pdf_text
 from tests.test_reports_loan_card import cells_too_narrow
@@ -86,7 +88,7 @@ def test_the_sheet_prints_landscape_with_the_amounts_due(demo_book, tmp_path):
     for name, pdf in (("both", both), ("km", khmer)):
         pages = page_images(pdf, tmp_path, f"collection-{name}")
         assert pages and all(inked_share(p) > 0.005 for p in pages)
-    with pytest.raises(ValueError, match="prints on A4-landscape, not A5"):
+    with pytest.raises(InvalidEntry, match="prints on A4-landscape, not A5"):
         collection_sheet_pdf(sheet, size="A5")
 
 

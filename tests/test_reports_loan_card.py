@@ -14,7 +14,8 @@ from ledger.loan_products import get_product
 from ledger.loans import LoanError, loan_statement
 from ledger.models import Loan, Meeting, MeetingRepayment
 from reports.loan_card import loan_card_flowables, loan_card_pdf
-from reports.text import LANGS, Words
+from reports.options import LANGS
+from reports.text import Words
 from tests.conftest import DEMO_TODAY
 from tests.helpers import read
 from tests.loan_helpers import add_product, approved_loan

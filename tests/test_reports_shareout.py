@@ -9,12 +9,14 @@ import pytest
 from reportlab.lib.units import mm
 from reportlab.platypus import Table
 
+from ledger.errors import InvalidEntry
 from ledger.groups import find_group
 from ledger.shareout import ShareoutError, plan_shareout, post_shareout
 from ledger.shareout_records import posted_shareouts
 from ledger.shareout_sheet import shareout_sheet
+from reports.options import LANGS
 from reports.shareout_sheet import SIGN_ROW, shareout_sheet_flowables, shareout_sheet_pdf
-from reports.text import LANGS, Words
+from reports.text import Words
 from tests.conftest import DEMO_TODAY
 from tests.helpers import read
 from tests.report_helpers import inked_share, page_images, pdf_text
@@ -95,7 +97,7 @@ def test_the_sheet_prints_every_payout_and_room_to_sign(demo_book, tmp_path):
     for name, pdf in (("both", both), ("km", khmer)):
         pages = page_images(pdf, tmp_path, f"shareout-{name}")
         assert pages and all(inked_share(p) > 0.005 for p in pages)
-    with pytest.raises(ValueError, match="prints on A4 or A4-landscape, not A5"):
+    with pytest.raises(InvalidEntry, match="prints on A4 or A4-landscape, not A5"):
         shareout_sheet_pdf(sheet, size="A5")
 
 

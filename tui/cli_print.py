@@ -1,10 +1,11 @@
-"""Printing on the command line: ``sansam print statement ...`` and the other documents,
-and ``sansam verify-statement CODE`` for a coordinator holding a member's paper.
+"""Printing on the command line: ``sansam print statement|loan-card|group|portfolio|
+shareout|sheet``, and ``sansam verify-statement CODE`` for a coordinator holding a
+member's paper.
 
 Each command reads the book in one read-only unit of work, hands the records to
-``reports/`` and writes the PDF next to a ``.partial`` file first, so a file named on the
-command line is either the whole document or untouched. Printing members' statements is
-kept in the audit trail (personal financial data leaves the book).
+``reports/`` and writes the PDF as a ``.partial`` file renamed when complete, so a file
+named on the command line is either the whole document or untouched. Every printing is
+kept in the audit trail (members' financial data leaves the book).
 """
 
 from __future__ import annotations
@@ -14,21 +15,29 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from ledger.collection_sheet import collection_sheet, next_meeting_date
 from ledger.cycles import current_cycle
 from ledger.errors import InvalidEntry
+from ledger.group_report import group_report
 from ledger.groups import GroupRecord, find_group, list_groups
+from ledger.loan_card import loan_card
 from ledger.locations import location_from_codes
 from ledger.member_statement import member_statement, member_statements, members_in_period
 from ledger.permissions import log_reading
+from ledger.portfolio import LEVELS
+from ledger.portfolio_report import portfolio_report
+from ledger.shareout import METHODS
+from ledger.shareout_sheet import shareout_sheet
 from ledger.statement_check import check_statement
-from reports.batch import statements_pdf, statements_to_files
-from reports.layout import PAGE_SIZES
-from reports.member_statement import statement_pdf
-from reports.text import LANGS, Words
-from tui.cli_common import Opener, bind, date_arg
+from reports.options import LANGS, PAGE_SIZE_NAMES
+from tui.cli_common import Opener, amount_arg, bind, date_arg
+
+if TYPE_CHECKING:
+    from reports.text import Words
 
 
 def register(
@@ -44,7 +53,7 @@ def register(
         "--lang", choices=LANGS, default="both", help="Khmer with English (both), km or en"
     )
     paper.add_argument("--khmer-digits", action="store_true", help="print ០១២៣ for 0123")
-    paper.add_argument("--size", choices=sorted(PAGE_SIZES), default="A4")
+    paper.add_argument("--size", choices=PAGE_SIZE_NAMES, default="A4")
 
     printing = commands.add_parser("print", help="print statements and reports to PDF")
     docs = printing.add_subparsers(title="documents", metavar="DOCUMENT")
@@ -67,6 +76,46 @@ def register(
     )
     statement.set_defaults(handler=handler(cmd_print_statement))
 
+    group_opt = argparse.ArgumentParser(add_help=False)
+    group_opt.add_argument("--group", metavar="CODE", required=True, help="the group's code")
+    card = docs.add_parser(
+        "loan-card", parents=[db, paper, group_opt], help="a loan's schedule and payments"
+    )
+    card.add_argument("number", type=int, help="the loan's number in the group")
+    card.add_argument("--on", type=date_arg, metavar="YYYY-MM-DD", help="as of (today)")
+    card.set_defaults(handler=handler(cmd_print_loan_card))
+    report = docs.add_parser(
+        "group", parents=[db, paper, group_opt], help="the group report for a period"
+    )
+    report.add_argument("--from", dest="start", type=date_arg, metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", type=date_arg, metavar="YYYY-MM-DD")
+    report.set_defaults(handler=handler(cmd_print_group))
+    folio = docs.add_parser(
+        "portfolio", parents=[db, paper], help="loans and arrears across your groups"
+    )
+    folio.add_argument("--as-of", type=date_arg, metavar="YYYY-MM-DD", help="(today)")
+    folio.add_argument("--by", choices=LEVELS, default="group")
+    folio.add_argument("--groups", nargs="+", metavar="CODE", help="only these groups")
+    folio.set_defaults(handler=handler(cmd_print_portfolio))
+    share = docs.add_parser(
+        "shareout",
+        parents=[db, paper, group_opt],
+        help="the share-out sheet with signature boxes: a preview, or as posted",
+    )
+    share.add_argument("--on", type=date_arg, metavar="YYYY-MM-DD", help="share-out day (today)")
+    share.add_argument("--posted", action="store_true", help="the share-out posted that day")
+    share.add_argument("--method", choices=METHODS, default="shares")
+    share.add_argument("--deduct-loans", action="store_true")
+    share.add_argument("--cash-unit", help="round payouts down to this (default 100 riel)")
+    share.set_defaults(handler=handler(cmd_print_shareout))
+    sheet = docs.add_parser(
+        "sheet",
+        parents=[db, paper, group_opt],
+        help="a blank collection sheet for a meeting, with what is due (landscape)",
+    )
+    sheet.add_argument("--date", type=date_arg, metavar="YYYY-MM-DD", help="(next meeting)")
+    sheet.set_defaults(handler=handler(cmd_print_sheet), size="A4-landscape")
+
     check = commands.add_parser(
         "verify-statement",
         parents=[db],
@@ -77,6 +126,8 @@ def register(
 
 
 def _words(args: argparse.Namespace) -> Words:
+    from reports.text import Words  # ReportLab loads only when something is printed
+
     return Words(args.lang, khmer_digits=args.khmer_digits)
 
 
@@ -138,6 +189,8 @@ def _progress(total: int) -> Callable[[int], None]:
 
 
 def cmd_print_statement(args: argparse.Namespace, open_book: Opener) -> int:
+    from reports.member_statement import statement_pdf
+
     words = _words(args)
     if args.member and args.one_per_member:
         raise InvalidEntry("--one-per-member prints a batch; leave out --member.")
@@ -172,6 +225,8 @@ def _print_batch(
     args: argparse.Namespace,
     words: Words,
 ) -> tuple[str, list[tuple[int, str]]]:
+    from reports.batch import statements_pdf, statements_to_files
+
     counts = [len(members_in_period(session, g.id, s, e)) for g, s, e in batches]
     total = sum(counts)
     if not total:
@@ -192,6 +247,100 @@ def _print_batch(
     pdf, count = statements_pdf(statements, words=words, size=args.size, on_progress=progress)
     _write(args.out, pdf)
     return f"Wrote {args.out}: {count} statements from {len(batches)} group(s).", traces
+
+
+def _one_document(
+    args: argparse.Namespace,
+    open_book: Opener,
+    make: Callable[[Session, GroupRecord | None], tuple[bytes, str, int | None]],
+) -> int:
+    """Read, lay out and write one document, and keep a trace of what was printed."""
+    _check_out(args.out)
+    with open_book(args) as book:
+        with book.read() as session:
+            group = find_group(session, args.group) if getattr(args, "group", None) else None
+            pdf, what, group_id = make(session, group)
+        _write(args.out, pdf)
+        book.write(lambda s: log_reading(s, "export", group_id, f"printed {what}"))
+    print(f"Wrote {args.out}: {what}.")
+    return 0
+
+
+def cmd_print_loan_card(args: argparse.Namespace, open_book: Opener) -> int:
+    from reports.loan_card import loan_card_pdf
+
+    def make(session: Session, group: GroupRecord | None) -> tuple[bytes, str, int | None]:
+        assert group is not None
+        card = loan_card(session, group.id, args.number, on=args.on or dt.date.today())
+        pdf = loan_card_pdf(card, words=_words(args), size=args.size)
+        return pdf, f"the card of loan #{args.number}", group.id
+
+    return _one_document(args, open_book, make)
+
+
+def cmd_print_group(args: argparse.Namespace, open_book: Opener) -> int:
+    from reports.group_report import group_report_pdf
+
+    def make(session: Session, group: GroupRecord | None) -> tuple[bytes, str, int | None]:
+        assert group is not None
+        start, end = _period(session, group, args)
+        report = group_report(session, group.id, start, end)
+        pdf = group_report_pdf(report, words=_words(args), size=args.size)
+        return pdf, f"the report of {group.code} for {start} to {end}", group.id
+
+    return _one_document(args, open_book, make)
+
+
+def cmd_print_portfolio(args: argparse.Namespace, open_book: Opener) -> int:
+    from reports.portfolio_report import portfolio_report_pdf
+
+    def make(session: Session, group: GroupRecord | None) -> tuple[bytes, str, int | None]:
+        on = args.as_of or dt.date.today()
+        report = portfolio_report(session, as_of=on, by=args.by, codes=args.groups)
+        pdf = portfolio_report_pdf(report, words=_words(args), size=args.size)
+        return pdf, f"the portfolio by {args.by} as of {on}", None
+
+    return _one_document(args, open_book, make)
+
+
+def cmd_print_shareout(args: argparse.Namespace, open_book: Opener) -> int:
+    from reports.shareout_sheet import shareout_sheet_pdf
+
+    def make(session: Session, group: GroupRecord | None) -> tuple[bytes, str, int | None]:
+        assert group is not None
+        unit = None
+        if args.cash_unit:
+            unit = amount_arg(args.cash_unit, group.currency, "--cash-unit")
+            if unit < 1:
+                raise InvalidEntry("--cash-unit: the cash unit must be more than 0.")
+        on = args.on or dt.date.today()
+        sheet = shareout_sheet(
+            session,
+            group.id,
+            on=on,
+            posted=args.posted,
+            method=args.method,
+            deduct_loans=args.deduct_loans,
+            cash_unit=unit,
+        )
+        pdf = shareout_sheet_pdf(sheet, words=_words(args), size=args.size)
+        kind = "posted share-out" if args.posted else "share-out preview"
+        return pdf, f"the {kind} of {group.code} on {on}", group.id
+
+    return _one_document(args, open_book, make)
+
+
+def cmd_print_sheet(args: argparse.Namespace, open_book: Opener) -> int:
+    from reports.collection_sheet import collection_sheet_pdf
+
+    def make(session: Session, group: GroupRecord | None) -> tuple[bytes, str, int | None]:
+        assert group is not None
+        day = args.date or next_meeting_date(session, group.id, dt.date.today())
+        sheet = collection_sheet(session, group.id, day)
+        pdf = collection_sheet_pdf(sheet, words=_words(args), size=args.size)
+        return pdf, f"the collection sheet of {group.code} for {day}", group.id
+
+    return _one_document(args, open_book, make)
 
 
 def cmd_verify_statement(args: argparse.Namespace, open_book: Opener) -> int:
