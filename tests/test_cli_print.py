@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shlex
 
+import pypdfium2 as pdfium
 import pytest
 
 from ledger.audit import audit_trail
@@ -115,6 +116,8 @@ def test_every_document_prints_from_the_command_line(demo_url, tmp_path, capsys,
     assert code == 0, err
     assert said.startswith(f"Wrote {out}")
     assert title in pdf_text(out.read_bytes())
+    width, height = pdfium.PdfDocument(out.read_bytes())[0].get_size()
+    assert (width > height) == (title == "Collection sheet")  # only the sheet is landscape
 
 
 def test_a_document_on_paper_it_does_not_fit_is_refused(demo_url, tmp_path, capsys):

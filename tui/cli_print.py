@@ -53,7 +53,9 @@ def register(
         "--lang", choices=LANGS, default="both", help="Khmer with English (both), km or en"
     )
     paper.add_argument("--khmer-digits", action="store_true", help="print ០១២៣ for 0123")
-    paper.add_argument("--size", choices=PAGE_SIZE_NAMES, default="A4")
+    # No default here: a parent's actions are shared by every document's parser, so a
+    # default set on one (the landscape collection sheet) would become everyone's.
+    paper.add_argument("--size", choices=PAGE_SIZE_NAMES, help="A4 (the sheet: A4-landscape)")
 
     printing = commands.add_parser("print", help="print statements and reports to PDF")
     docs = printing.add_subparsers(title="documents", metavar="DOCUMENT")
@@ -114,7 +116,7 @@ def register(
         help="a blank collection sheet for a meeting, with what is due (landscape)",
     )
     sheet.add_argument("--date", type=date_arg, metavar="YYYY-MM-DD", help="(next meeting)")
-    sheet.set_defaults(handler=handler(cmd_print_sheet), size="A4-landscape")
+    sheet.set_defaults(handler=handler(cmd_print_sheet))
 
     check = commands.add_parser(
         "verify-statement",
@@ -123,6 +125,10 @@ def register(
     )
     check.add_argument("code", help='the code as printed, in quotes: "SANSAM-ST1;..."')
     check.set_defaults(handler=handler(cmd_verify_statement))
+
+
+def _size(args: argparse.Namespace, usual: str = "A4") -> str:
+    return args.size or usual
 
 
 def _words(args: argparse.Namespace) -> Words:
@@ -208,7 +214,7 @@ def cmd_print_statement(args: argparse.Namespace, open_book: Opener) -> int:
             if args.member:
                 group, start, end = batches[0]
                 s = member_statement(session, group.id, args.member, start, end)
-                _write(args.out, statement_pdf(s, words=words, size=args.size))
+                _write(args.out, statement_pdf(s, words=words, size=_size(args)))
                 done = f"Wrote {args.out}: the statement of {s.member.code}, {start} to {end}."
                 traces = [(group.id, f"printed the statement of {s.member.code}")]
             else:
@@ -241,10 +247,10 @@ def _print_batch(
     ]
     if args.one_per_member:
         paths = statements_to_files(
-            statements, args.out, words=words, size=args.size, on_progress=progress
+            statements, args.out, words=words, size=_size(args), on_progress=progress
         )
         return f"Wrote {len(paths)} statements into {args.out}.", traces
-    pdf, count = statements_pdf(statements, words=words, size=args.size, on_progress=progress)
+    pdf, count = statements_pdf(statements, words=words, size=_size(args), on_progress=progress)
     _write(args.out, pdf)
     return f"Wrote {args.out}: {count} statements from {len(batches)} group(s).", traces
 
@@ -272,7 +278,7 @@ def cmd_print_loan_card(args: argparse.Namespace, open_book: Opener) -> int:
     def make(session: Session, group: GroupRecord | None) -> tuple[bytes, str, int | None]:
         assert group is not None
         card = loan_card(session, group.id, args.number, on=args.on or dt.date.today())
-        pdf = loan_card_pdf(card, words=_words(args), size=args.size)
+        pdf = loan_card_pdf(card, words=_words(args), size=_size(args))
         return pdf, f"the card of loan #{args.number}", group.id
 
     return _one_document(args, open_book, make)
@@ -285,7 +291,7 @@ def cmd_print_group(args: argparse.Namespace, open_book: Opener) -> int:
         assert group is not None
         start, end = _period(session, group, args)
         report = group_report(session, group.id, start, end)
-        pdf = group_report_pdf(report, words=_words(args), size=args.size)
+        pdf = group_report_pdf(report, words=_words(args), size=_size(args))
         return pdf, f"the report of {group.code} for {start} to {end}", group.id
 
     return _one_document(args, open_book, make)
@@ -297,7 +303,7 @@ def cmd_print_portfolio(args: argparse.Namespace, open_book: Opener) -> int:
     def make(session: Session, group: GroupRecord | None) -> tuple[bytes, str, int | None]:
         on = args.as_of or dt.date.today()
         report = portfolio_report(session, as_of=on, by=args.by, codes=args.groups)
-        pdf = portfolio_report_pdf(report, words=_words(args), size=args.size)
+        pdf = portfolio_report_pdf(report, words=_words(args), size=_size(args))
         return pdf, f"the portfolio by {args.by} as of {on}", None
 
     return _one_document(args, open_book, make)
@@ -323,7 +329,7 @@ def cmd_print_shareout(args: argparse.Namespace, open_book: Opener) -> int:
             deduct_loans=args.deduct_loans,
             cash_unit=unit,
         )
-        pdf = shareout_sheet_pdf(sheet, words=_words(args), size=args.size)
+        pdf = shareout_sheet_pdf(sheet, words=_words(args), size=_size(args))
         kind = "posted share-out" if args.posted else "share-out preview"
         return pdf, f"the {kind} of {group.code} on {on}", group.id
 
@@ -337,7 +343,7 @@ def cmd_print_sheet(args: argparse.Namespace, open_book: Opener) -> int:
         assert group is not None
         day = args.date or next_meeting_date(session, group.id, dt.date.today())
         sheet = collection_sheet(session, group.id, day)
-        pdf = collection_sheet_pdf(sheet, words=_words(args), size=args.size)
+        pdf = collection_sheet_pdf(sheet, words=_words(args), size=_size(args, "A4-landscape"))
         return pdf, f"the collection sheet of {group.code} for {day}", group.id
 
     return _one_document(args, open_book, make)
