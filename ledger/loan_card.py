@@ -19,10 +19,9 @@ from sqlalchemy.orm import Session
 from ledger.groups import GroupRecord, get_group
 from ledger.loan_products import ProductRecord, get_product
 from ledger.loan_state import InstalmentStatus
-from ledger.loans import LoanError, LoanStatement, loan_statements
+from ledger.loans import LoanStatement, loan_by_number, loan_statements
 from ledger.members import MemberRecord, get_member
-from ledger.models import Loan, Meeting, MeetingRepayment, Shareout, ShareoutDeduction
-from ledger.permissions import allow
+from ledger.models import Meeting, MeetingRepayment, Shareout, ShareoutDeduction
 from ledger.queries import chain_head
 
 
@@ -86,12 +85,7 @@ class LoanCard:
 
 def loan_card(session: Session, group_id: int, loan_number: int, *, on: dt.date) -> LoanCard:
     """The card of the group's loan ``loan_number`` as it stood on ``on``."""
-    allow(session, "read", group_id)
-    loan = session.execute(
-        select(Loan).where(Loan.group_id == group_id, Loan.number == loan_number)
-    ).scalar_one_or_none()
-    if loan is None:
-        raise LoanError(f"The group has no loan #{loan_number}.")
+    loan = loan_by_number(session, group_id, loan_number)
     (statement,) = loan_statements(session, [loan], on=on)
     head = chain_head(session, group_id)
     return LoanCard(

@@ -744,15 +744,20 @@ def _member_codes(session: Session, member_ids: list[int]) -> dict[int, str]:
     return codes
 
 
-def find_loan(session: Session, group_id: int, number: int) -> LoanRecord:
-    """A loan by the number the group knows it by (loan #3)."""
+def loan_by_number(session: Session, group_id: int, number: int) -> Loan:
+    """The row of a loan by the number the group knows it by (loan #3)."""
     allow(session, "read", group_id)
     loan = session.execute(
         select(Loan).where(Loan.group_id == group_id, Loan.number == number)
     ).scalar_one_or_none()
     if loan is None:
         raise LoanError(f"The group has no loan #{number}.")
-    return _record(session, loan)
+    return loan
+
+
+def find_loan(session: Session, group_id: int, number: int) -> LoanRecord:
+    """A loan by the number the group knows it by (loan #3)."""
+    return _record(session, loan_by_number(session, group_id, number))
 
 
 def loans_of_group(session: Session, group_id: int) -> list[Loan]:

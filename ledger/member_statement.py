@@ -15,10 +15,10 @@ when it was made; ``ledger.statement_check`` turns both into the code printed un
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.chart import member_account_ids
@@ -26,8 +26,9 @@ from ledger.errors import InvalidEntry
 from ledger.groups import GroupRecord, get_group
 from ledger.loans import LoanStatement, loan_statements
 from ledger.members import MemberRecord, find_member, list_members
-from ledger.models import JournalEntry, Loan, Meeting, MeetingLine, Posting, RiceLoan
+from ledger.models import JournalEntry, Loan, Posting, RiceLoan
 from ledger.permissions import allow
+from ledger.positions import meeting_payments
 from ledger.queries import POSTING_ENTRY, chain_head
 from ledger.rice_loans import RiceLoanStatement, rice_loans
 
@@ -165,14 +166,22 @@ def members_in_period(
 
 
 def member_statements(
-    session: Session, group_id: int, start: dt.date, end: dt.date
+    session: Session,
+    group_id: int,
+    start: dt.date,
+    end: dt.date,
+    *,
+    members: Sequence[MemberRecord] | None = None,
 ) -> Iterator[MemberStatement]:
     """Every member's statement for the period, one at a time (a batch of a thousand
-    never holds a thousand statements' data at once)."""
+    never holds a thousand statements' data at once). ``members``: those of
+    ``members_in_period`` when the caller has them already."""
     allow(session, "read", group_id)
     group = get_group(session, group_id)
     head = chain_head(session, group_id)
-    for member in members_in_period(session, group_id, start, end):
+    if members is None:
+        members = members_in_period(session, group_id, start, end)
+    for member in members:
         yield _statement(session, group, member, start, end, head)
 
 
@@ -223,17 +232,17 @@ def _statement(
         )
         if section.opening or section.movements or r.standing.owed:
             rice_sections.append(RiceSection(r, section))
-    paid = _meeting_payments(session, member, start, end)
+    paid = meeting_payments(session, member, start, end)
     return MemberStatement(
         group=group,
         member=member,
         start=start,
         end=end,
         savings=savings,
-        social_fund_paid=paid[0],
-        fines_paid=paid[1],
-        meetings_attended=paid[2],
-        meetings_held=paid[3],
+        social_fund_paid=paid.social_fund,
+        fines_paid=paid.fines,
+        meetings_attended=paid.attended,
+        meetings_held=paid.held,
         loans=tuple(loan_sections),
         rice=tuple(rice_sections),
         due_next=_due_next(loan_sections, end),
@@ -311,35 +320,6 @@ def _section(
         running += amount
         movements.append(Movement(on, seq, memo, amount, running))
     return AccountSection(key, title, commodity, opening, tuple(movements))
-
-
-def _meeting_payments(
-    session: Session, member: MemberRecord, start: dt.date, end: dt.date
-) -> tuple[int, int, int, int]:
-    """(social fund paid, fines paid, meetings attended, meetings held) in the period."""
-    in_period = (
-        (Meeting.status == "closed")
-        & (Meeting.meeting_date >= start)
-        & (Meeting.meeting_date <= end)
-    )
-    paid = session.execute(
-        select(
-            func.coalesce(func.sum(MeetingLine.social_fund), 0),
-            func.coalesce(
-                func.sum(MeetingLine.fine_late + MeetingLine.fine_absent + MeetingLine.fine_other),
-                0,
-            ),
-            func.coalesce(func.sum(func.cast(MeetingLine.attended, Integer)), 0),
-        )
-        .join(Meeting, Meeting.id == MeetingLine.meeting_id)
-        .where(MeetingLine.member_id == member.id, in_period)
-    ).one()
-    held = select(func.count()).where(Meeting.group_id == member.group_id, in_period)
-    if member.joined_on:
-        held = held.where(Meeting.meeting_date >= member.joined_on)
-    if member.exited_on:
-        held = held.where(Meeting.meeting_date <= member.exited_on)
-    return int(paid[0]), int(paid[1]), int(paid[2]), session.execute(held).scalar_one()
 
 
 def _due_next(loans: list[LoanSection], end: dt.date) -> tuple[DueInstalment, ...]:

@@ -84,12 +84,29 @@ def _natural_by_role(
     return totals
 
 
-def member_position(session: Session, member_id: int) -> MemberPosition:
-    member = get_member(session, member_id)
-    group = get_group(session, member.group_id)
-    held = _natural_by_role(session, member.group_id, member.id)
-    cycle = current_cycle(session, member.group_id, required=False)
-    price = cycle.share_price if cycle else None
+@dataclass(frozen=True, slots=True)
+class MeetingPayments:
+    """What a member paid at closed meetings, and her attendance, over some time."""
+
+    social_fund: int
+    fines: int
+    attended: int
+    held: int  # meetings the group held while she was a member
+
+
+def meeting_payments(
+    session: Session,
+    member: MemberRecord,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> MeetingPayments:
+    """Social fund and fines paid and meetings attended at closed meetings, from
+    ``start`` to ``end`` (both included; None: without that bound)."""
+    held_when = Meeting.status == "closed"
+    if start is not None:
+        held_when &= Meeting.meeting_date >= start
+    if end is not None:
+        held_when &= Meeting.meeting_date <= end
     paid = session.execute(
         select(
             func.coalesce(func.sum(MeetingLine.social_fund), 0),
@@ -100,15 +117,25 @@ def member_position(session: Session, member_id: int) -> MemberPosition:
             func.coalesce(func.sum(func.cast(MeetingLine.attended, Integer)), 0),
         )
         .join(Meeting, Meeting.id == MeetingLine.meeting_id)
-        .where(MeetingLine.member_id == member.id, Meeting.status == "closed")
+        .where(MeetingLine.member_id == member.id, held_when)
     ).one()
-    held_query = select(func.count()).where(
-        Meeting.group_id == member.group_id, Meeting.status == "closed"
-    )
+    held = select(func.count()).where(Meeting.group_id == member.group_id, held_when)
     if member.joined_on:
-        held_query = held_query.where(Meeting.meeting_date >= member.joined_on)
+        held = held.where(Meeting.meeting_date >= member.joined_on)
     if member.exited_on:
-        held_query = held_query.where(Meeting.meeting_date <= member.exited_on)
+        held = held.where(Meeting.meeting_date <= member.exited_on)
+    return MeetingPayments(
+        int(paid[0]), int(paid[1]), int(paid[2]), session.execute(held).scalar_one()
+    )
+
+
+def member_position(session: Session, member_id: int) -> MemberPosition:
+    member = get_member(session, member_id)
+    group = get_group(session, member.group_id)
+    held = _natural_by_role(session, member.group_id, member.id)
+    cycle = current_cycle(session, member.group_id, required=False)
+    price = cycle.share_price if cycle else None
+    paid = meeting_payments(session, member)
     shares_value = held.get("shares", 0)
     return MemberPosition(
         member=member,
@@ -118,11 +145,11 @@ def member_position(session: Session, member_id: int) -> MemberPosition:
         shares=shares_value // price if price else 0,
         shares_value=shares_value,
         share_money_held=held.get("share_money_held", 0),
-        social_fund_paid=int(paid[0]),
-        fines_paid=int(paid[1]),
+        social_fund_paid=paid.social_fund,
+        fines_paid=paid.fines,
         loans_outstanding=held.get("loans_receivable", 0) + held.get("loan_principal", 0),
-        meetings_attended=int(paid[2]),
-        meetings_held=session.execute(held_query).scalar_one(),
+        meetings_attended=paid.attended,
+        meetings_held=paid.held,
     )
 
 

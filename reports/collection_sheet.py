@@ -28,13 +28,15 @@ from reports.layout import (
     SHADE,
     Page,
     Styles,
+    content_width,
+    member_name,
     printed_line,
+    red,
     render,
     spacer,
     styles,
     table,
 )
-from reports.loan_card import USABLE_WIDTH, member_name, red
 from reports.text import Words
 
 SIZES = ("A4-landscape",)
@@ -102,7 +104,7 @@ def collection_sheet_flowables(
     sheet: CollectionSheet, *, words: Words, size: str = "A4-landscape"
 ) -> list[Flowable]:
     st = styles(size)
-    width = USABLE_WIDTH[size]
+    width = content_width(size)
     w = words
     cols = columns(sheet, w)
     flexible = next(i for i, col in enumerate(cols) if col.key == "member")

@@ -36,12 +36,12 @@ from ledger.statements import (
 )
 from reports.charts import SERIES_COLOURS, legend, stacked_bars
 from reports.layout import (
-    PAGE_SIZES,
     RULE,
     SHADE,
     WARN,
     Page,
     Styles,
+    content_width,
     printed_line,
     render,
     spacer,
@@ -75,12 +75,6 @@ def group_report_pdf(
         footer=[printed_line(words, report.head_seq, report.head_hash, moment)],
     )
     return render(group_report_flowables(report, words=words, size=size), page, words)
-
-
-def content_width(size: str) -> float:
-    """The width between the margins (180 mm on A4 portrait)."""
-    page = Page(size=size)
-    return PAGE_SIZES[size][0] - 2 * page.margin
 
 
 def group_report_flowables(r: GroupReport, *, words: Words, size: str = "A4") -> list[Flowable]:

@@ -102,6 +102,24 @@ class Page:
         return (10 if self.size == "A5" else 15) * mm
 
 
+def content_width(size: str) -> float:
+    """The width between the margins: 180 mm on A4, 128 mm on A5, 267 mm landscape."""
+    return PAGE_SIZES[size][0] - 2 * Page(size=size).margin
+
+
+def red(markup: str) -> str:
+    """Markup printed in the warning colour (overdue, refused, not yet posted)."""
+    return f'<font color="{WARN.hexval()}">{markup}</font>'
+
+
+def member_name(w: Words, latin: str, khmer: str | None, *, stacked: bool = False) -> str:
+    """A member's name: Latin always, Khmer beside it (or below) unless in English."""
+    name = w.text(latin)
+    if khmer and w.lang != "en":
+        name = f"{name}<br/>{w.text(khmer)}" if stacked else f"{w.text(khmer)} · {name}"
+    return name
+
+
 def table(
     rows: Sequence[Sequence[Any]],
     widths: Sequence[float],

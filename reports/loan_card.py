@@ -16,7 +16,18 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph
 
 from ledger.loan_card import LoanCard
 from ledger.loan_products import METHOD_LABELS
-from reports.layout import WARN, Page, Styles, printed_line, render, spacer, styles, table
+from reports.layout import (
+    Page,
+    Styles,
+    content_width,
+    member_name,
+    printed_line,
+    red,
+    render,
+    spacer,
+    styles,
+    table,
+)
 from reports.member_statement import STATUS_WORDS
 from reports.text import Words
 
@@ -33,7 +44,6 @@ FREQUENCY_WORDS = {
     "bullet": "All at the end",
 }
 APPROVER_WORDS = {"chair": "Chairperson", "coordinator": "Coordinator"}
-USABLE_WIDTH = {"A4": 180 * mm, "A5": 128 * mm, "A4-landscape": 267 * mm}
 
 
 def loan_card_pdf(
@@ -53,21 +63,9 @@ def loan_card_pdf(
     return render(loan_card_flowables(card, words=words, size=size), page, words)
 
 
-def red(markup: str) -> str:
-    return f'<font color="{WARN.hexval()}">{markup}</font>'
-
-
-def member_name(w: Words, latin: str, khmer: str | None, *, stacked: bool = False) -> str:
-    """A member's name: Latin always, Khmer beside it (or below) unless in English."""
-    name = w.text(latin)
-    if khmer and w.lang != "en":
-        name = f"{name}<br/>{w.text(khmer)}" if stacked else f"{w.text(khmer)} · {name}"
-    return name
-
-
 def loan_card_flowables(card: LoanCard, *, words: Words, size: str = "A4") -> list[Flowable]:
     st = styles(size)
-    width = USABLE_WIDTH[size]
+    width = content_width(size)
     w = words
     loan = card.statement.loan
     out: list[Flowable] = [

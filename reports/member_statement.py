@@ -17,12 +17,14 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph
 from ledger.member_statement import AccountSection, MemberStatement
 from ledger.statement_check import statement_code
 from reports.layout import (
-    WARN,
     Page,
     Styles,
     cell_text,
+    content_width,
     label,
+    member_name,
     printed_line,
+    red,
     render,
     spacer,
     styles,
@@ -71,12 +73,10 @@ def statement_page(
 
 def statement_flowables(s: MemberStatement, *, words: Words, size: str = "A4") -> list[Flowable]:
     st = styles(size)
-    width = (148 - 20 if size == "A5" else 210 - 30) * mm
+    width = content_width(size)
     w = words
     c = s.group.currency
-    member = w.text(s.member.name_latin)
-    if s.member.name_khmer and w.lang != "en":
-        member = f"{w.text(s.member.name_khmer)} · {member}"
+    member = member_name(w, s.member.name_latin, s.member.name_khmer)
     out: list[Flowable] = [
         label(w.label("Member statement"), st.title),
         Paragraph(f"{w.label('Group')}: {w.text(s.group.name)} ({w.text(s.group.code)})", st.body),
@@ -122,10 +122,7 @@ def statement_flowables(s: MemberStatement, *, words: Words, size: str = "A4") -
             f" · {w.label('Penalty due')}: {w.amount(loan.loan.penalty_due, c)}"
         )
         if loan.loan.days_overdue:
-            facts += (
-                f' · <font color="{WARN.hexval()}">{w.label("Days overdue")}: '
-                f"{w.count(loan.loan.days_overdue)}</font>"
-            )
+            facts += " · " + red(f"{w.label('Days overdue')}: {w.count(loan.loan.days_overdue)}")
         out.extend(_account(loan.principal, title, w, st, width, facts=facts, member=who))
     for rice in s.rice:
         standing = rice.loan.standing
@@ -150,7 +147,7 @@ def statement_flowables(s: MemberStatement, *, words: Words, size: str = "A4") -
         for d in s.due_next:
             status = w.label(STATUS_WORDS.get(d.status, d.status))
             if d.status == "overdue":
-                status = f'<font color="{WARN.hexval()}">{status}</font>'
+                status = red(status)
             rows.append(
                 [
                     Paragraph(f"{w.ref(d.loan_number)}", st.cell),

@@ -23,8 +23,17 @@ from ledger.portfolio import BUCKETS, PortfolioFigures
 from ledger.portfolio_report import PortfolioReport
 from reports.charts import MAX_BARS, SERIES_COLOURS, latin_only, legend, percent
 from reports.charts import side_by_side_bars as bars
-from reports.group_report import content_width
-from reports.layout import WARN, Page, Styles, printed_line, render, spacer, styles, table
+from reports.layout import (
+    WARN,
+    Page,
+    Styles,
+    content_width,
+    printed_line,
+    render,
+    spacer,
+    styles,
+    table,
+)
 from reports.text import Words
 
 LEVEL_WORDS = {

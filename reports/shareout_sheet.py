@@ -20,8 +20,19 @@ from ledger.errors import InvalidEntry
 from ledger.money import commodity
 from ledger.shareout_sheet import ShareoutRow, ShareoutSheet
 from reports.collection_sheet import GRID, fit_widths, signature_block
-from reports.layout import SHADE, Page, Styles, printed_line, render, spacer, styles, table
-from reports.loan_card import USABLE_WIDTH, member_name, red
+from reports.layout import (
+    SHADE,
+    Page,
+    Styles,
+    content_width,
+    member_name,
+    printed_line,
+    red,
+    render,
+    spacer,
+    styles,
+    table,
+)
 from reports.text import Words
 
 SIZES = ("A4", "A4-landscape")
@@ -63,7 +74,7 @@ def shareout_sheet_flowables(
     sheet: ShareoutSheet, *, words: Words, size: str = "A4"
 ) -> list[Flowable]:
     st = styles(size)
-    width = USABLE_WIDTH[size]
+    width = content_width(size)
     w = words
     title = w.label("Share-out sheet")
     out: list[Flowable] = [Paragraph(title, st.title)]

@@ -56,21 +56,22 @@ def register(
     # No default here: a parent's actions are shared by every document's parser, so a
     # default set on one (the landscape collection sheet) would become everyone's.
     paper.add_argument("--size", choices=PAGE_SIZE_NAMES, help="A4 (the sheet: A4-landscape)")
+    period = argparse.ArgumentParser(add_help=False)
+    period.add_argument("--from", dest="start", type=date_arg, metavar="YYYY-MM-DD")
+    period.add_argument("--to", dest="end", type=date_arg, metavar="YYYY-MM-DD")
 
     printing = commands.add_parser("print", help="print statements and reports to PDF")
     docs = printing.add_subparsers(title="documents", metavar="DOCUMENT")
     docs.required = True
     statement = docs.add_parser(
         "statement",
-        parents=[db, paper],
+        parents=[db, paper, period],
         help="member statements: one member, a whole group, or a commune's groups",
     )
     whose = statement.add_mutually_exclusive_group(required=True)
     whose.add_argument("--group", metavar="CODE", help="the group (with --member: one member)")
     whose.add_argument("--commune", metavar="CODE|NAME", help="every group of a commune")
     statement.add_argument("--member", metavar="CODE", help="one member (else all of them)")
-    statement.add_argument("--from", dest="start", type=date_arg, metavar="YYYY-MM-DD")
-    statement.add_argument("--to", dest="end", type=date_arg, metavar="YYYY-MM-DD")
     statement.add_argument(
         "--one-per-member",
         action="store_true",
@@ -87,10 +88,8 @@ def register(
     card.add_argument("--on", type=date_arg, metavar="YYYY-MM-DD", help="as of (today)")
     card.set_defaults(handler=handler(cmd_print_loan_card))
     report = docs.add_parser(
-        "group", parents=[db, paper, group_opt], help="the group report for a period"
+        "group", parents=[db, paper, period, group_opt], help="the group report for a period"
     )
-    report.add_argument("--from", dest="start", type=date_arg, metavar="YYYY-MM-DD")
-    report.add_argument("--to", dest="end", type=date_arg, metavar="YYYY-MM-DD")
     report.set_defaults(handler=handler(cmd_print_group))
     folio = docs.add_parser(
         "portfolio", parents=[db, paper], help="loans and arrears across your groups"
@@ -233,12 +232,15 @@ def _print_batch(
 ) -> tuple[str, list[tuple[int, str]]]:
     from reports.batch import statements_pdf, statements_to_files
 
-    counts = [len(members_in_period(session, g.id, s, e)) for g, s, e in batches]
+    members = [members_in_period(session, g.id, s, e) for g, s, e in batches]
+    counts = [len(m) for m in members]
     total = sum(counts)
     if not total:
         raise InvalidEntry("No member belonged to the group(s) in that period.")
     statements = (
-        statement for g, s, e in batches for statement in member_statements(session, g.id, s, e)
+        statement
+        for (g, s, e), who in zip(batches, members, strict=True)
+        for statement in member_statements(session, g.id, s, e, members=who)
     )
     progress = _progress(total)
     traces = [
