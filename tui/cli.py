@@ -232,7 +232,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         "\nCommands: sansam group list|show | sansam member list|show|import | "
         "sansam meeting import|list|show|open|close | sansam loan list|show | "
         "sansam portfolio | sansam rice show | sansam shareout preview | sansam period close | "
-        "sansam balances | sansam verify | sansam --help"
+        "sansam print statement|loan-card|group|portfolio|shareout|sheet | "
+        "sansam verify-statement | sansam balances | sansam verify | sansam --help"
     )
     return EXIT_OK
 
