@@ -209,3 +209,73 @@ def demo_book(engine_name: str, demo_books: DemoBooks) -> Iterator[Book]:
     opened = Book(demo_books.url(engine_name)).as_user(TESTER)
     yield opened
     opened.close()
+
+
+# --- the terminal app ------------------------------------------------------------------------
+
+
+class AppBooks:
+    """The demo federation with real users who sign in (see ``tests.tui_helpers.USERS``),
+    made once per engine per run; each app test gets its own copy to write in."""
+
+    def __init__(self, root: Path, demo: DemoBooks, pg: PgDatabases | None) -> None:
+        self.root, self.demo, self.pg = root, demo, pg
+        self.templates: dict[str, str] = {}
+
+    def template(self, engine: str) -> str:
+        if engine not in self.templates:
+            from tests.tui_helpers import add_app_users
+
+            demo_url = self.demo.url(engine)
+            if engine == "sqlite":
+                path = self.root / "app-template.sqlite"
+                shutil.copyfile(make_url(demo_url).database or "", path)
+                url = f"sqlite:///{path}"
+            else:
+                assert self.pg is not None
+                url = _pg_url(self.pg.create(template=make_url(demo_url).database))
+            book = Book(url)
+            add_app_users(book)
+            book.close()
+            self.templates[engine] = url
+        return self.templates[engine]
+
+    def copy(self, engine: str, tmp_path: Path) -> str:
+        template = self.template(engine)
+        if engine == "sqlite":
+            path = tmp_path / "app-book.sqlite"
+            shutil.copyfile(make_url(template).database or "", path)
+            return f"sqlite:///{path}"
+        assert self.pg is not None
+        return _pg_url(self.pg.create(template=make_url(template).database))
+
+
+@pytest.fixture(scope="session")
+def app_books(
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_books: DemoBooks,
+    pg_databases: PgDatabases | None,
+) -> AppBooks:
+    return AppBooks(tmp_path_factory.mktemp("app"), demo_books, pg_databases)
+
+
+@pytest.fixture
+def app_book(app_books: AppBooks, tmp_path: Path) -> Iterator[Book]:
+    """A copy of the demo book with real users, on SQLite (the village PC's engine),
+    nobody signed in: the app signs in through its own screen."""
+    opened = Book(app_books.copy("sqlite", tmp_path))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def app_book_on(
+    engine_name: str, app_books: AppBooks, tmp_path: Path, pg_databases: PgDatabases | None
+) -> Iterator[Book]:
+    """The same, on each engine (for the app tests that must hold on PostgreSQL too)."""
+    url = app_books.copy(engine_name, tmp_path)
+    opened = Book(url)
+    yield opened
+    opened.close()
+    if engine_name == "postgresql" and pg_databases is not None:
+        pg_databases.drop(make_url(url).database or "")

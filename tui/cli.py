@@ -40,6 +40,7 @@ from tui import (
     cli_rice,
     cli_users,
 )
+from tui.app_settings import idle_minutes
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_ERROR = 0, 1, 2
 log = logging.getLogger("sansam")
@@ -48,7 +49,7 @@ log = logging.getLogger("sansam")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", cmd_summary)
+    handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", cmd_app)
     try:
         code = handler(args)
         sys.stdout.flush()  # a closed pipe shows up here, inside the try
@@ -135,6 +136,8 @@ def _parser() -> argparse.ArgumentParser:
         help="recompute every hash chain and cached balance",
     )
     verify.set_defaults(handler=cmd_verify)
+    summary = commands.add_parser("summary", parents=[db], help="print the book's groups")
+    summary.set_defaults(handler=cmd_summary)
     cli_groups.register(commands, db=db, as_json=as_json, open_book=_open)
     cli_loans.register(commands, db=db, as_json=as_json, open_book=_open)
     cli_rice.register(commands, db=db, as_json=as_json, open_book=_open)
@@ -212,6 +215,22 @@ def _load_demo(book: Book) -> None:
         f"{book.actor.username} is {' and '.join(DEMO_ROLES)} of every demo group, to try "
         "everything; add users for the others with `sansam user add`."
     )
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """``sansam`` alone: the treasurer's app on the book (the summary when not at a
+    terminal, e.g. in a script or a pipe)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return cmd_summary(args)
+    from tui.app import run_app
+
+    with _open(args, ready=False) as book:
+        migrate.ensure_ready(book)
+        if not _ask_book(book, has_users):
+            raise LedgerError(
+                "This book has no users yet: run `sansam init` to create its administrator."
+            )
+        return run_app(book, idle_minutes=idle_minutes())
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
