@@ -474,6 +474,25 @@ def repay_member_loans(session: Session, meeting_id: int, member_code: str, amou
         )
 
 
+def set_member_repayment(
+    session: Session, meeting_id: int, member_code: str, amount: Money | None
+) -> None:
+    """The sheet's repayment cell for one member, typed again: it replaces whatever her
+    loans had on this meeting's sheet (``None`` or zero clears it), oldest loan first."""
+    meeting = _open_meeting(session, meeting_id)
+    member = find_member(session, meeting.group_id, member_code)
+    theirs = select(Loan.id).where(Loan.member_id == member.id).scalar_subquery()
+    for row in session.execute(
+        select(MeetingRepayment).where(
+            MeetingRepayment.meeting_id == meeting_id, MeetingRepayment.loan_id.in_(theirs)
+        )
+    ).scalars():
+        session.delete(row)
+    session.flush()
+    if amount is not None and amount.amount > 0:
+        repay_member_loans(session, meeting_id, member_code, amount)
+
+
 def split_repayment(statement: LoanStatement, amount: int) -> dict[str, int]:
     """How a repayment is applied: in the product's order (penalty, interest, principal
     by default). A payment on a written-off loan is all recovery (kept as principal)."""
