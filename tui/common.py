@@ -103,9 +103,10 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.question, id="question")
+            # Markup off: a member's name or a purpose may hold "[", and must show as typed.
+            yield Label(self.question, id="question", markup=False)
             if self.detail:
-                yield Static(self.detail, id="detail")
+                yield Static(self.detail, id="detail", markup=False)
             with Horizontal(id="buttons"):
                 yield Button(f"{t(self.yes)} (Y)", variant="warning", id="yes")
                 yield Button(f"{t('No')} (N)", id="no")
