@@ -202,3 +202,48 @@ async def test_closing_with_a_difference_needs_a_comment(app_book):
         await pilot.press("n")  # not now: nothing is posted
         await pilot.pause()
         assert isinstance(app.screen, MeetingScreen) and not app.screen.read_only
+
+
+async def test_typing_an_amount_on_attendance_marks_present_and_fills_savings(app_book):
+    app = make_app(app_book)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_meeting_screen(pilot)
+        await pilot.press(*"7000", "enter")  # straight from the attendance cell
+        first = screen.rows[0]
+        assert first.attended is True and first.value("savings") == 7000
+        assert screen.query_one("#c-0-savings", AmountCell).value == "7,000"
+
+
+async def test_a_closed_meeting_with_a_settled_loan_shows_no_error(app_book):
+    """Closing settles a loan repaid in full: the read-only sheet still shows what was
+    repaid, and no cell complains that the member has no loan any more."""
+    app = make_app(app_book)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_meeting_screen(pilot)
+        index = next(i for i, r in enumerate(screen.rows) if r.has_loan)
+        row = screen.rows[index]
+        with app.signed.read() as session:
+            from ledger.loans import loan_statements, loans_of_group
+
+            owed = sum(
+                st.owed_now
+                for st in loan_statements(
+                    session, loans_of_group(session, screen.group_id), on=DEMO_TODAY
+                )
+                if st.loan.member_code == row.code
+            )
+        repay = screen.query_one(f"#c-{index}-repay", AmountCell)
+        repay.focus()
+        await pilot.pause()
+        await pilot.press(*str(owed), "enter")
+        expected = screen.base + owed
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press(*str(expected), "enter", "enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        closed = app.screen
+        assert isinstance(closed, MeetingScreen) and closed.read_only
+        assert closed.rows[index].repay == owed
+        assert "no loan" not in screen_text(pilot)

@@ -94,18 +94,19 @@ class AttendanceCell(Static, can_focus=True):
         self.show()
         self.post_message(self.Marked(self))
 
-    def action_next(self) -> None:
+    def action_next(self) -> Widget | None:
         if self.row.attended is None:
             self.action_mark(True)
-        cast(MeetingScreen, self.screen).move_on(self)
+        return cast(MeetingScreen, self.screen).move_on(self)
 
     def on_key(self, event: events.Key) -> None:
         if event.character and event.character in "0123456789០១២៣៤៥៦៧៨៩":
             event.stop()
-            self.action_next()
-            target = self.screen.focused
+            target = self.action_next()
             if isinstance(target, Input):
-                target.insert_text_at_cursor(event.character)
+                # Queued behind the cell's focus event (which selects all it holds), so
+                # the digit replaces the old amount and the next keys follow it.
+                target.call_later(target.insert_text_at_cursor, event.character)
 
 
 class AmountCell(Input):
@@ -329,8 +330,13 @@ class MeetingScreen(Screen[None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         cell = event.input
-        if not isinstance(cell, AmountCell):
+        if not isinstance(cell, AmountCell) or self.read_only:
             return
+        shown = cell.row.value(cell.column)
+        if cell.value == (amount_text(shown, self.currency) if shown else ""):
+            if cell.column in cell.row.invalid:
+                self._mark(cell, None)  # typed back to what the row holds
+            return  # the value as loaded or as saved: nothing changed
         try:
             minor = read_amount(cell.value, self.currency)
             problem = cell.row.set(cell.column, minor)
@@ -384,18 +390,23 @@ class MeetingScreen(Screen[None]):
         row = self.query_one(f"#row-{index}")
         return [w for w in row.children if w.can_focus and not w.disabled]
 
-    def move_on(self, cell: Widget) -> None:
+    def move_on(self, cell: Widget) -> Widget | None:
         """Enter moves right along the row, then to the start of the next row (focus is
-        set at once, not later, so fast typing lands in the right cell)."""
+        set at once, not later, so fast typing lands in the right cell). Returns the
+        cell it moved to."""
         index = getattr(cell, "index", 0)
         cells = self._cells(index)
         position = cells.index(cell) + 1
+        target: Widget | None = None
         if position < len(cells):
-            self.set_focus(cells[position])
+            target = cells[position]
         elif index + 1 < len(self.rows):
             self._save(index)
-            self.set_focus(self._cells(index + 1)[0])
+            target = self._cells(index + 1)[0]
             self.query_one(f"#row-{index + 1}").scroll_visible()
+        if target is not None:
+            self.set_focus(target)
+        return target
 
     def action_row(self, step: int) -> None:
         focused = self.focused
@@ -503,6 +514,7 @@ class MeetingScreen(Screen[None]):
         sums = totals(self.rows, self.columns, self.base)
         c = self.currency
         unmarked = [r.code for r in self.rows if r.attended is None]
+        difference = counted - sums.expected_cash
         detail = [
             f"{t('Present')}: {sums.present} / {len(self.rows)}",
             f"{t('Paid in')}: {money_text(sums.cash_in, c)}   {t('Paid out')}: "
@@ -510,6 +522,8 @@ class MeetingScreen(Screen[None]):
             f"{t('Expected cash')}: {money_text(sums.expected_cash, c)}   "
             f"{t('Counted cash')}: {money_text(counted, c)}",
         ]
+        if difference:
+            detail.append(f"{t('Difference')}: {difference:+,} {c} — {comment}")
         if unmarked:
             detail.append(
                 t("Attendance not marked (not counted present):") + " " + ", ".join(unmarked)
