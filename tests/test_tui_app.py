@@ -14,7 +14,7 @@ async def test_sign_in_lists_the_users_groups_and_opens_a_dashboard(app_book):
     app = make_app(app_book)
     async with app.run_test(size=(100, 30)) as pilot:
         assert isinstance(app.screen, SignInScreen)
-        await sign_in(pilot)
+        await sign_in(pilot, typed=True)
         assert isinstance(app.screen, GroupsScreen)
         codes = [row[0] for row in table_rows(pilot)]
         assert codes == ["SR-ACHM-01", "SR-BKNG-01", "SR-PUOK-01"]
@@ -31,7 +31,7 @@ async def test_sign_in_lists_the_users_groups_and_opens_a_dashboard(app_book):
 async def test_wrong_password_is_refused_on_the_screen(app_book):
     app = make_app(app_book)
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot, "sophea", "not-the-password")
+        await sign_in(pilot, "sophea", "not-the-password", typed=True)
         assert isinstance(app.screen, SignInScreen)
         assert "wrong" in screen_text(pilot)
         assert app.signed is None
