@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ledger.groups import find_group
 from ledger.positions import group_position
 from tests.tui_helpers import ACHM, make_app, screen_text, sign_in, table_rows
@@ -97,3 +99,21 @@ async def test_help_lists_the_keys_of_the_screen(app_book):
         await pilot.pause()
         text = screen_text(pilot)
         assert "Meeting" in text and "Ctrl+P" in text
+
+
+async def test_an_unexpected_error_goes_to_the_log_not_the_screen(app_book, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    app = make_app(app_book)
+
+    def broken() -> None:
+        raise RuntimeError("the disk caught fire")
+
+    with pytest.raises(RuntimeError):  # the pilot hands the error to the test, too
+        async with app.run_test(size=(100, 30)) as pilot:
+            await sign_in(pilot, "dara")
+            monkeypatch.setattr(app.screen, "action_refresh", broken)
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+    log = (tmp_path / "state" / "sansam" / "log" / "sansam.log").read_text()
+    assert "Traceback" in log and "the disk caught fire" in log
+    assert app.return_code == 1
