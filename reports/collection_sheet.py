@@ -26,13 +26,11 @@ from ledger.collection_sheet import CollectionRow, CollectionSheet
 from ledger.errors import InvalidEntry
 from reports.layout import (
     SHADE,
-    Page,
     Styles,
     content_width,
     member_name,
-    printed_line,
     red,
-    render,
+    render_document,
     spacer,
     styles,
     table,
@@ -67,12 +65,14 @@ def collection_sheet_pdf(
     if size not in SIZES:
         raise InvalidEntry(f"The collection sheet prints on {', '.join(SIZES)}, not {size}.")
     words = words or Words()
-    page = Page(
+    return render_document(
+        collection_sheet_flowables(sheet, words=words, size=size),
+        words=words,
         size=size,
         title=f"Collection sheet {sheet.group.code} {sheet.meeting_date}",
-        footer=[printed_line(words, sheet.head_seq, sheet.head_hash, now or dt.datetime.now())],
+        head=(sheet.head_seq, sheet.head_hash),
+        now=now,
     )
-    return render(collection_sheet_flowables(sheet, words=words, size=size), page, words)
 
 
 def columns(sheet: CollectionSheet, w: Words) -> list[Column]:

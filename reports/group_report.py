@@ -39,11 +39,9 @@ from reports.layout import (
     RULE,
     SHADE,
     WARN,
-    Page,
     Styles,
     content_width,
-    printed_line,
-    render,
+    render_document,
     spacer,
     styles,
     table,
@@ -68,13 +66,14 @@ def group_report_pdf(
 ) -> bytes:
     """The group's report for its period as PDF bytes."""
     words = words or Words()
-    moment = now or dt.datetime.now()
-    page = Page(
+    return render_document(
+        group_report_flowables(report, words=words, size=size),
+        words=words,
         size=size,
         title=f"Group report {report.group.code} {report.start}..{report.end}",
-        footer=[printed_line(words, report.head_seq, report.head_hash, moment)],
+        head=(report.head_seq, report.head_hash),
+        now=now,
     )
-    return render(group_report_flowables(report, words=words, size=size), page, words)
 
 
 def group_report_flowables(r: GroupReport, *, words: Words, size: str = "A4") -> list[Flowable]:

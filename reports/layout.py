@@ -336,6 +336,25 @@ def render_parts(
     return out.getvalue()
 
 
+def render_document(
+    flowables: list[Flowable],
+    *,
+    words: Words,
+    size: str,
+    title: str,
+    head: tuple[int, str],
+    now: dt.datetime | None = None,
+) -> bytes:
+    """A one-part document (a report, a card, a sheet): its pages' footer says when it
+    was printed and from which chain head of the book."""
+    page = Page(
+        size=size,
+        title=title,
+        footer=[printed_line(words, head[0], head[1], now or dt.datetime.now())],
+    )
+    return render(flowables, page, words)
+
+
 def printed_line(words: Words, head_seq: int, head_hash: str, now: dt.datetime) -> str:
     """The footer line that ties a page to the book: when, and from which chain head."""
     return (

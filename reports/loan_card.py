@@ -17,13 +17,11 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph
 from ledger.loan_card import LoanCard
 from ledger.loan_products import METHOD_LABELS
 from reports.layout import (
-    Page,
     Styles,
     content_width,
     member_name,
-    printed_line,
     red,
-    render,
+    render_document,
     spacer,
     styles,
     table,
@@ -55,12 +53,14 @@ def loan_card_pdf(
 ) -> bytes:
     """One loan's card as PDF bytes."""
     words = words or Words()
-    page = Page(
+    return render_document(
+        loan_card_flowables(card, words=words, size=size),
+        words=words,
         size=size,
         title=f"Loan card {card.group.code} #{card.statement.loan.number} {card.on}",
-        footer=[printed_line(words, card.head_seq, card.head_hash, now or dt.datetime.now())],
+        head=(card.head_seq, card.head_hash),
+        now=now,
     )
-    return render(loan_card_flowables(card, words=words, size=size), page, words)
 
 
 def loan_card_flowables(card: LoanCard, *, words: Words, size: str = "A4") -> list[Flowable]:

@@ -25,11 +25,9 @@ from reports.charts import MAX_BARS, SERIES_COLOURS, latin_only, legend, percent
 from reports.charts import side_by_side_bars as bars
 from reports.layout import (
     WARN,
-    Page,
     Styles,
     content_width,
-    printed_line,
-    render,
+    render_document,
     spacer,
     styles,
     table,
@@ -53,13 +51,14 @@ def portfolio_report_pdf(
 ) -> bytes:
     """The portfolio report as PDF bytes."""
     words = words or Words()
-    moment = now or dt.datetime.now()
-    page = Page(
+    return render_document(
+        portfolio_report_flowables(report, words=words, size=size),
+        words=words,
         size=size,
         title=f"Portfolio report by {report.by} {report.as_of}",
-        footer=[printed_line(words, report.head_seq, report.head_hash, moment)],
+        head=(report.head_seq, report.head_hash),
+        now=now,
     )
-    return render(portfolio_report_flowables(report, words=words, size=size), page, words)
 
 
 def portfolio_report_flowables(

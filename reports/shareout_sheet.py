@@ -22,13 +22,11 @@ from ledger.shareout_sheet import ShareoutRow, ShareoutSheet
 from reports.collection_sheet import GRID, fit_widths, signature_block
 from reports.layout import (
     SHADE,
-    Page,
     Styles,
     content_width,
     member_name,
-    printed_line,
     red,
-    render,
+    render_document,
     spacer,
     styles,
     table,
@@ -54,12 +52,14 @@ def shareout_sheet_pdf(
         raise InvalidEntry(f"The share-out sheet prints on {' or '.join(SIZES)}, not {size}.")
     words = words or Words()
     kind = "posted" if sheet.posted else "preview"
-    page = Page(
+    return render_document(
+        shareout_sheet_flowables(sheet, words=words, size=size),
+        words=words,
         size=size,
         title=f"Share-out sheet {sheet.group.code} cycle {sheet.cycle_number} ({kind})",
-        footer=[printed_line(words, sheet.head_seq, sheet.head_hash, now or dt.datetime.now())],
+        head=(sheet.head_seq, sheet.head_hash),
+        now=now,
     )
-    return render(shareout_sheet_flowables(sheet, words=words, size=size), page, words)
 
 
 def share_value(value: Decimal, code: str, w: Words) -> str:
