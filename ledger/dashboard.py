@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ledger.collection_sheet import next_meeting_date
 from ledger.models import Loan, Meeting
 from ledger.money import format_minor
-from ledger.portfolio import PortfolioFigures, group_portfolio, loans_at_date
+from ledger.portfolio import PortfolioFigures, group_portfolio_with_loans
 from ledger.positions import GroupPosition, group_position
 from ledger.queries import open_meeting_of
 
@@ -40,8 +40,7 @@ def group_dashboard(session: Session, group_id: int, *, today: dt.date) -> Dashb
     """The group as it stands on ``today``, with the warnings that need someone to act."""
     position = group_position(session, group_id, on=today)
     group = position.group
-    figures = group_portfolio(session, group_id, as_of=today)
-    late = loans_at_date(session, as_of=today, group_codes=[group.code])
+    figures, late = group_portfolio_with_loans(session, group_id, as_of=today)
     in_arrears = {x.member_code for x in late if x.days_overdue > 0}
     draft = open_meeting_of(session, group_id)
     next_day = None if draft else next_meeting_date(session, group_id, today - dt.timedelta(1))

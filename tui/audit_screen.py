@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,7 +24,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Footer,
@@ -45,11 +43,8 @@ from ledger.permissions import allow, log_reading
 from ledger.portfolio import LoanAtDate, loans_at_date
 from ledger.summary import book_summary
 from ledger.verify import VerifyReport, verify_book
-from tui.common import amount_text
+from tui.common import GroupScreen, amount_text
 from tui.words import t
-
-if TYPE_CHECKING:
-    from tui.app import SansamApp
 
 ARREARS_COLUMNS = (
     "Group",
@@ -121,7 +116,7 @@ class Verified:
         return self.report.ok and self.trail_break is None
 
 
-class AuditScreen(Screen[None]):
+class AuditScreen(GroupScreen):
     BINDINGS = [
         Binding("v", "verify", "Verify the books"),
         Binding("n", "older", "Older events"),
@@ -157,17 +152,12 @@ class AuditScreen(Screen[None]):
     """
 
     def __init__(self, group_id: int) -> None:
-        super().__init__()
-        self.group_id = group_id
+        super().__init__(group_id)
         self.allowed = False
         self.groups: list[GroupRecord] = []  # the groups the user audits
         self._before: list[int | None] = [None]  # the trail's pages seen, newest first
         self._page: TrailPage | None = None
         self._verifying = False
-
-    @property
-    def sansam(self) -> SansamApp:
-        return cast("SansamApp", self.app)
 
     @property
     def book(self) -> Book:
@@ -427,6 +417,3 @@ class AuditScreen(Screen[None]):
             note += " " + t("The {most} most overdue are listed.")
         counts = {"count": f"{len(late):,}", "most": f"{MOST_ARREARS:,}", "groups": groups}
         self.query_one("#arrears-note", Static).update(note.format(day=today.isoformat(), **counts))
-
-    def action_back(self) -> None:
-        self.app.pop_screen()

@@ -139,9 +139,14 @@ def _words(args: argparse.Namespace) -> Words:
 def _period(
     session: Session, group: GroupRecord, args: argparse.Namespace
 ) -> tuple[dt.date, dt.date]:
-    """The period asked for; by default the current cycle up to today."""
-    end = args.end or dt.date.today()
-    start = args.start
+    return period(session, group, args.start, args.end or dt.date.today())
+
+
+def period(
+    session: Session, group: GroupRecord, start: dt.date | None, end: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The period of a group's documents; from the start of the current cycle unless
+    ``start`` is given (the command line's --from, the print screen's first date)."""
     if start is None:
         cycle = current_cycle(session, group.id, required=False)
         start = cycle.starts_on if cycle else end.replace(month=1, day=1)
@@ -168,13 +173,13 @@ def _commune_groups(session: Session, wanted: str) -> list[GroupRecord]:
     return found
 
 
-def _check_out(path: Path) -> None:
+def check_pdf_name(path: Path) -> None:
     """Refuse a file name that is not a PDF before any work is done."""
     if path.suffix.lower() != ".pdf":
         raise InvalidEntry(f"{path} does not end in .pdf; name the file to write, e.g. out.pdf.")
 
 
-def _write(path: Path, pdf: bytes) -> None:
+def write_whole(path: Path, pdf: bytes) -> None:
     """Write the whole file or nothing: a .partial file, renamed when complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
@@ -202,7 +207,7 @@ def cmd_print_statement(args: argparse.Namespace, open_book: Opener) -> int:
     if args.commune and args.member:
         raise InvalidEntry("--member goes with --group, not with --commune.")
     if not args.one_per_member:
-        _check_out(args.out)
+        check_pdf_name(args.out)
     with open_book(args) as book:
         with book.read() as session:
             if args.commune:
@@ -213,7 +218,7 @@ def cmd_print_statement(args: argparse.Namespace, open_book: Opener) -> int:
             if args.member:
                 group, start, end = batches[0]
                 s = member_statement(session, group.id, args.member, start, end)
-                _write(args.out, statement_pdf(s, words=words, size=_size(args)))
+                write_whole(args.out, statement_pdf(s, words=words, size=_size(args)))
                 done = f"Wrote {args.out}: the statement of {s.member.code}, {start} to {end}."
                 traces = [(group.id, f"printed the statement of {s.member.code}")]
             else:
@@ -253,7 +258,7 @@ def _print_batch(
         )
         return f"Wrote {len(paths)} statements into {args.out}.", traces
     pdf, count = statements_pdf(statements, words=words, size=_size(args), on_progress=progress)
-    _write(args.out, pdf)
+    write_whole(args.out, pdf)
     return f"Wrote {args.out}: {count} statements from {len(batches)} group(s).", traces
 
 
@@ -263,12 +268,12 @@ def _one_document(
     make: Callable[[Session, GroupRecord | None], tuple[bytes, str, int | None]],
 ) -> int:
     """Read, lay out and write one document, and keep a trace of what was printed."""
-    _check_out(args.out)
+    check_pdf_name(args.out)
     with open_book(args) as book:
         with book.read() as session:
             group = find_group(session, args.group) if getattr(args, "group", None) else None
             pdf, what, group_id = make(session, group)
-        _write(args.out, pdf)
+        write_whole(args.out, pdf)
         book.write(lambda s: log_reading(s, "export", group_id, f"printed {what}"))
     print(f"Wrote {args.out}: {what}.")
     return 0

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label, Static
 
 from ledger.errors import InvalidAmount, LedgerError
@@ -86,6 +86,22 @@ def attempt(app: SansamApp, work: Callable[[], T]) -> T | None:
     except LedgerError as exc:
         app.notify(str(exc), title=t("Not done"), severity="error", timeout=10)
         return None
+
+
+class GroupScreen(Screen[None]):
+    """A screen about one group, opened from its dashboard: Esc goes back to the screen
+    it came from."""
+
+    def __init__(self, group_id: int) -> None:
+        super().__init__()
+        self.group_id = group_id
+
+    @property
+    def sansam(self) -> SansamApp:
+        return cast("SansamApp", self.app)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
 
 
 class Confirm(ModalScreen[bool]):

@@ -3,28 +3,22 @@ the keys to every other screen of the group."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ledger.dashboard import Dashboard, group_dashboard
 from ledger.rice import kg
-from tui.common import date_text, money_text
+from tui.common import GroupScreen, date_text, money_text
 from tui.words import t
-
-if TYPE_CHECKING:
-    from tui.app import SansamApp
 
 
 def percent(value: object) -> str:
     return "-" if value is None else f"{float(value) * 100:.1f}%"  # display only
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(GroupScreen):
     BINDINGS = [
         Binding("m", "meeting", "Meeting"),
         Binding("e", "members", "Members"),
@@ -36,14 +30,6 @@ class DashboardScreen(Screen[None]):
         Binding("ctrl+r", "refresh", "Refresh"),
         Binding("escape", "back", "Groups"),
     ]
-
-    def __init__(self, group_id: int) -> None:
-        super().__init__()
-        self.group_id = group_id
-
-    @property
-    def sansam(self) -> SansamApp:
-        return cast("SansamApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,9 +90,6 @@ class DashboardScreen(Screen[None]):
             ("Last meeting", date_text(p.last_meeting)),
             ("Meetings held", str(p.meetings_held)),
         ]
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def _open(self, module: str, name: str) -> None:
         import importlib

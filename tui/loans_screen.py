@@ -22,14 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from rich.markup import escape
 from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
@@ -53,7 +52,7 @@ from ledger.models import Loan, Meeting
 from ledger.money import from_minor
 from ledger.permissions import PermissionDenied, allow, require
 from ledger.queries import open_meeting_of
-from tui.common import Confirm, amount_text, date_text, money_text, read_amount
+from tui.common import Confirm, GroupScreen, amount_text, date_text, money_text, read_amount
 from tui.words import t
 
 if TYPE_CHECKING:
@@ -160,7 +159,7 @@ def loan_cells(st: LoanStatement, on_sheet: int | None = None) -> list[Text]:
 # --- the list ------------------------------------------------------------------------------
 
 
-class LoansScreen(Screen[None]):
+class LoansScreen(GroupScreen):
     """The group's loans, and the steps of a loan's life before it is repaid."""
 
     BINDINGS = [
@@ -183,16 +182,11 @@ class LoansScreen(Screen[None]):
     """
 
     def __init__(self, group_id: int) -> None:
-        super().__init__()
-        self.group_id = group_id
+        super().__init__(group_id)
         self.starts: list[int | None] = [None]  # each page read so far: loans below this
         self.page: LoanPage | None = None
         self.by_number: dict[int, LoanStatement] = {}
         self.code = ""  # the group's code, for titles and refusals
-
-    @property
-    def sansam(self) -> SansamApp:
-        return cast("SansamApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -335,9 +329,6 @@ class LoansScreen(Screen[None]):
         if event.row_key.value is not None:
             self.app.push_screen(LoanScheduleScreen(self.group_id, int(event.row_key.value)))
 
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
     # --- applying ------------------------------------------------------------------------
 
     def action_apply(self) -> None:
@@ -447,7 +438,7 @@ class LoansScreen(Screen[None]):
     def loan_detail(self, loan: LoanRecord) -> str:
         return (
             f"{loan.member_code} · {loan.product_code} · {money_text(loan.amount, self.currency)}"
-            f"\n{t('Purpose')}: {escape(loan.purpose)}\n{t('Recorded by')}: {loan.recorded_by}"
+            f"\n{t('Purpose')}: {loan.purpose}\n{t('Recorded by')}: {loan.recorded_by}"
         )
 
     # --- lending -------------------------------------------------------------------------
@@ -655,11 +646,11 @@ class LoanApplicationForm(ModalScreen[LoanRecord | None]):
         self.error("")
         self.busy = True
         question = (
-            f"{t('Record the application of')} {code} ({escape(self.members[code])}) "
+            f"{t('Record the application of')} {code} ({self.members[code]}) "
             f"{t('for')} {money_text(amount, self.currency)}?"
         )
         detail = (
-            f"{t('Loan product')}: {product}\n{t('Purpose')}: {escape(purpose)}\n"
+            f"{t('Loan product')}: {product}\n{t('Purpose')}: {purpose}\n"
             f"{t('Applied on')}: {date_text(self.sansam.today)}\n"
             + t("Another officer (usually the chair) approves it.")
         )
@@ -692,7 +683,7 @@ class LoanApplicationForm(ModalScreen[LoanRecord | None]):
 # --- a loan's schedule ---------------------------------------------------------------------
 
 
-class LoanScheduleScreen(Screen[None]):
+class LoanScheduleScreen(GroupScreen):
     """One loan: who, what for, who approved it, and its instalments as of today.
 
     What the loan card shows, on screen: each instalment with its due date, principal,
@@ -715,12 +706,8 @@ class LoanScheduleScreen(Screen[None]):
     """
 
     def __init__(self, group_id: int, number: int) -> None:
-        super().__init__()
-        self.group_id, self.number = group_id, number
-
-    @property
-    def sansam(self) -> SansamApp:
-        return cast("SansamApp", self.app)
+        super().__init__(group_id)
+        self.number = number
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -843,6 +830,3 @@ class LoanScheduleScreen(Screen[None]):
         if st.rescheduled:
             now += f" · {t('rescheduled')}"
         return f"{paid}\n{owed}\n{now}"
-
-    def action_back(self) -> None:
-        self.app.pop_screen()

@@ -13,7 +13,7 @@ read-only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from rich.text import Text
 from textual import events
@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
@@ -42,7 +42,15 @@ from ledger.meetings import (
 from ledger.models import Meeting
 from ledger.money import from_minor
 from ledger.queries import open_meeting_of
-from tui.common import Confirm, amount_text, attempt, money_text, read_amount, read_date
+from tui.common import (
+    Confirm,
+    GroupScreen,
+    amount_text,
+    attempt,
+    money_text,
+    read_amount,
+    read_date,
+)
 from tui.sheet_rows import (
     HEADERS,
     NARROW_FIELDS,
@@ -52,9 +60,6 @@ from tui.sheet_rows import (
     totals,
 )
 from tui.words import t
-
-if TYPE_CHECKING:
-    from tui.app import SansamApp
 
 WIDE_AT = 110  # columns of terminal from which voluntary savings and withdrawals show
 RECENT_MEETINGS = 30
@@ -135,7 +140,7 @@ class AmountCell(Input):
 # sheet again (a full layout per key cost ~20 ms with 20 members on the development PC).
 
 
-class MeetingScreen(Screen[None]):
+class MeetingScreen(GroupScreen):
     BINDINGS = [
         Binding("f2", "close_meeting", "Count cash & close"),
         Binding("ctrl+o", "open_meeting", "Open the meeting"),
@@ -151,16 +156,11 @@ class MeetingScreen(Screen[None]):
     """
 
     def __init__(self, group_id: int, meeting_id: int | None = None) -> None:
-        super().__init__()
-        self.group_id = group_id
+        super().__init__(group_id)
         self.meeting_id = meeting_id
         self.rows: list[SheetRow] = []
         self.current_row: int | None = None
         self.last_cell: dict[int, str] = {}  # row -> the column edited last
-
-    @property
-    def sansam(self) -> SansamApp:
-        return cast("SansamApp", self.app)
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from sqlalchemy import ColumnElement, func, or_, select
@@ -24,7 +23,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
@@ -38,11 +36,8 @@ from ledger.models import Member
 from ledger.permissions import allow
 from ledger.positions import MemberPosition, member_position
 from ledger.rice import kg
-from tui.common import amount_text, date_text, money_text
+from tui.common import GroupScreen, amount_text, date_text, money_text
 from tui.words import t
-
-if TYPE_CHECKING:
-    from tui.app import SansamApp
 
 PAGE_SIZE = 20
 
@@ -221,7 +216,7 @@ def loan_cells(loan: LoanRecord, statement: MemberStatement, currency: str) -> l
 # --- the list --------------------------------------------------------------------------------
 
 
-class MembersScreen(Screen[None]):
+class MembersScreen(GroupScreen):
     """The group's members, a page at a time, with a search box on top."""
 
     DEFAULT_CSS = """
@@ -246,15 +241,10 @@ class MembersScreen(Screen[None]):
     page_size = PAGE_SIZE
 
     def __init__(self, group_id: int) -> None:
-        super().__init__()
-        self.group_id = group_id
+        super().__init__(group_id)
         self.group: GroupRecord | None = None
         self.page: MemberPage | None = None
         self.first_row = 0
-
-    @property
-    def sansam(self) -> SansamApp:
-        return cast("SansamApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -400,14 +390,11 @@ class MembersScreen(Screen[None]):
     def open(self, member_id: int) -> None:
         self.app.push_screen(MemberScreen(self.group_id, member_id))
 
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
 
 # --- one member ------------------------------------------------------------------------------
 
 
-class MemberScreen(Screen[None]):
+class MemberScreen(GroupScreen):
     """One member: her position, the movements of her accounts this cycle, her loans."""
 
     DEFAULT_CSS = """
@@ -440,13 +427,9 @@ class MemberScreen(Screen[None]):
     ]
 
     def __init__(self, group_id: int, member_id: int) -> None:
-        super().__init__()
-        self.group_id, self.member_id = group_id, member_id
+        super().__init__(group_id)
+        self.member_id = member_id
         self.detail: MemberDetail | None = None
-
-    @property
-    def sansam(self) -> SansamApp:
-        return cast("SansamApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -579,6 +562,3 @@ class MemberScreen(Screen[None]):
         tables = self.query_one(f"#{tab}-tab", TabPane).query(DataTable)
         if tables:
             tables.first().focus()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()

@@ -13,7 +13,6 @@ touches a widget: progress goes out through a callback.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import shlex
@@ -33,7 +32,7 @@ from ledger.member_statement import member_statement, member_statements, members
 from ledger.permissions import log_reading
 from ledger.portfolio_report import portfolio_report
 from reports.options import Lang
-from tui.cli_print import _check_out, _period, _write
+from tui.cli_print import check_pdf_name, period, write_whole
 from tui.words import t
 
 if TYPE_CHECKING:
@@ -89,7 +88,7 @@ def default_folder() -> Path:
 def default_period(session: Session, group_id: int, today: dt.date) -> tuple[dt.date, dt.date]:
     """The current cycle up to today (the command line's default, with the app's today)."""
     group = get_group(session, group_id)
-    return _period(session, group, argparse.Namespace(start=None, end=today))
+    return period(session, group, None, today)
 
 
 def default_file_name(kind: str, group_code: str, member_code: str | None, end: dt.date) -> str:
@@ -116,7 +115,7 @@ def output_path(folder_text: str, name_text: str) -> Path:
         raise InvalidEntry(t("The file name cannot contain / or \\; put the folder in Folder."))
     folder = Path(folder_text).expanduser()
     path = folder / name
-    _check_out(path)
+    check_pdf_name(path)
     _check_folder(folder)
     return path
 
@@ -221,7 +220,7 @@ def _write_file(path: Path, pdf: bytes) -> None:
     """The command line's writer (whole file or nothing), with a plain sentence when the
     disk or the folder refuses, and no ``.partial`` left behind."""
     try:
-        _write(path, pdf)
+        write_whole(path, pdf)
     except OSError as exc:
         path.with_name(path.name + ".partial").unlink(missing_ok=True)
         reason = exc.strerror or str(exc)

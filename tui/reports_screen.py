@@ -12,13 +12,12 @@ kept in the audit trail.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (
     Button,
     Checkbox,
@@ -36,7 +35,7 @@ from ledger.errors import LedgerError
 from ledger.groups import get_group
 from ledger.members import list_members
 from reports.options import Lang
-from tui.common import read_date
+from tui.common import GroupScreen, read_date
 from tui.printing import (
     DOCUMENTS,
     PrintRequest,
@@ -52,14 +51,11 @@ from tui.printing import (
 )
 from tui.words import t
 
-if TYPE_CHECKING:
-    from tui.app import SansamApp
-
 LANGUAGES = (("Khmer and English", "both"), ("Khmer", "km"), ("English", "en"))
 PAPER = (("A4", "A4"), ("A5", "A5"))
 
 
-class ReportsScreen(Screen[None]):
+class ReportsScreen(GroupScreen):
     AUTO_FOCUS = "#kind"  # start on the first choice, not on the scrolling form
     BINDINGS = [
         Binding("ctrl+s", "save", "Save the PDF"),
@@ -117,15 +113,10 @@ class ReportsScreen(Screen[None]):
     """
 
     def __init__(self, group_id: int) -> None:
-        super().__init__()
-        self.group_id = group_id
+        super().__init__(group_id)
         self.group_code = ""
         self._auto_name = ""  # the file name we filled in (kept up to date until edited)
         self._busy = False
-
-    @property
-    def sansam(self) -> SansamApp:
-        return cast("SansamApp", self.app)
 
     # --- the form ----------------------------------------------------------------------------
 
@@ -273,9 +264,6 @@ class ReportsScreen(Screen[None]):
             self._say(how_to_configure(), error=True)
             return
         self._start(then_print=True)
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def _start(self, *, then_print: bool) -> None:
         if self._busy:

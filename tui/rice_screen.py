@@ -22,7 +22,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from ledger.errors import InvalidEntry, LedgerError
@@ -41,7 +41,7 @@ from ledger.rice_loans import (
 from ledger.rice_position import RicePosition, rice_position
 from ledger.rice_state import rice_interest
 from ledger.users import SignInRefused, sign_in
-from tui.common import Confirm, attempt, money_text, read_amount, read_date
+from tui.common import Confirm, GroupScreen, attempt, money_text, read_amount, read_date
 from tui.words import t
 
 if TYPE_CHECKING:
@@ -298,7 +298,7 @@ class CountRequest:
 # --- the screen ------------------------------------------------------------------------------
 
 
-class RiceScreen(Screen[None]):
+class RiceScreen(GroupScreen):
     BINDINGS = [
         Binding("l", "lend", "Lend rice"),
         Binding("r", "repay", "Rice repaid"),
@@ -312,13 +312,8 @@ class RiceScreen(Screen[None]):
     """
 
     def __init__(self, group_id: int) -> None:
-        super().__init__()
-        self.group_id = group_id
+        super().__init__(group_id)
         self.show_repaid = False
-
-    @property
-    def sansam(self) -> SansamApp:
-        return cast("SansamApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -418,9 +413,6 @@ class RiceScreen(Screen[None]):
     def action_toggle_repaid(self) -> None:
         self.show_repaid = not self.show_repaid
         self.show_loans()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def may_record(self) -> bool:
         """Only a treasurer records rice (the services refuse anyone else anyway); say so

@@ -14,13 +14,12 @@ day are closed, and the screen shows the hash to write in the minutes.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from sqlalchemy.orm import Session
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal
-from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, Select, Static
 
 from ledger.cycles import current_cycle
@@ -35,11 +34,8 @@ from ledger.shareout import (
     post_shareout,
     value_text,
 )
-from tui.common import Confirm, amount_text, attempt, money_text, read_amount
+from tui.common import Confirm, GroupScreen, amount_text, attempt, money_text, read_amount
 from tui.words import t
-
-if TYPE_CHECKING:
-    from tui.app import SansamApp
 
 METHOD_WORDS = {
     "shares": "By whole shares",
@@ -61,7 +57,7 @@ def plan_figures(plan: ShareoutPlan) -> tuple[object, ...]:
     )
 
 
-class ShareoutScreen(Screen[None]):
+class ShareoutScreen(GroupScreen):
     BINDINGS = [
         Binding("p", "post", "Post the share-out"),
         Binding("m", "toggle_method", "Shares / savings x time"),
@@ -83,15 +79,10 @@ class ShareoutScreen(Screen[None]):
     """
 
     def __init__(self, group_id: int) -> None:
-        super().__init__()
-        self.group_id = group_id
+        super().__init__(group_id)
         self.plan: ShareoutPlan | None = None
         self.refusal = ""
         self.posted: PostedShareout | None = None
-
-    @property
-    def sansam(self) -> SansamApp:
-        return cast("SansamApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -352,6 +343,3 @@ class ShareoutScreen(Screen[None]):
             )
         )
         self.app.notify(t("The share-out is posted and the cycle is closed."))
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
