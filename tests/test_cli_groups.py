@@ -82,6 +82,9 @@ def test_from_registration_to_a_recorded_meeting(book_url, tmp_path, capsys):
     data = json.loads(out)
     assert data["compulsory_savings"] == "52000" and data["shares"] == 4
     assert data["member"]["name_khmer"] == "សុខ ដារ៉ា"
+    code, out, _ = run(capsys, "member", "show", "M01", "--group", "SR-PUOK-01", *db)
+    assert code == 0 and "Compulsory savings" in out and "52,000 KHR" in out
+    assert "Attended 1 of 1 meetings" in out
     code, out, _ = run(capsys, "group", "show", "SR-PUOK-01", "--json", *db)
     data = json.loads(out)
     assert data["cash_box"] == "115500" and data["location"] == "Puok, Puok, Siemreap"

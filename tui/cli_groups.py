@@ -385,7 +385,6 @@ def cmd_member_show(args: argparse.Namespace, open_book: Opener) -> int:
         ("Social fund paid", position.social_fund_paid),
         ("Fines paid", position.fines_paid),
         ("Loans outstanding", position.loans_outstanding),
-        ("Owed to lenders", position.borrowings_outstanding),
     ]
     for label, value in rows:
         print(f"  {label:<20} {format_minor(value, c):>20}")
