@@ -60,6 +60,11 @@ def amount_text(minor: int, currency: str) -> str:
     return f"{sign}{whole:,}.{part:0{exponent}d}"
 
 
+def signed_text(minor: int, currency: str) -> str:
+    """A movement of cash with its sign, "+5,000" or "-5,000" (zero has none)."""
+    return ("+" if minor > 0 else "") + amount_text(minor, currency)
+
+
 def money_text(minor: int, currency: str) -> str:
     return f"{amount_text(minor, currency)} {currency}"
 

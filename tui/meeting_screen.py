@@ -29,6 +29,7 @@ from ledger.collection_sheet import collection_sheet
 from ledger.errors import LedgerError
 from ledger.loans import set_member_repayment
 from ledger.meetings import (
+    ITEM_LABELS,
     MeetingRecord,
     MeetingSummary,
     clear_line,
@@ -50,7 +51,9 @@ from tui.common import (
     money_text,
     read_amount,
     read_date,
+    signed_text,
 )
+from tui.meeting_items import MeetingItemsScreen
 from tui.sheet_rows import (
     HEADERS,
     NARROW_FIELDS,
@@ -144,6 +147,7 @@ class MeetingScreen(GroupScreen):
     BINDINGS = [
         Binding("f2", "close_meeting", "Count cash & close"),
         Binding("ctrl+o", "open_meeting", "Open the meeting"),
+        Binding("f3", "group_items", "Group items"),
         Binding("up", "row(-1)", "Row above", show=False),
         Binding("down", "row(1)", "Row below", show=False),
         Binding("escape", "back", "Back"),
@@ -470,6 +474,35 @@ class MeetingScreen(GroupScreen):
         row.saved = True
         return True
 
+    # --- the group's items ------------------------------------------------------------------
+
+    def action_group_items(self) -> None:
+        """F3: grants, expenses, bank trips, social fund payouts, a member leaving."""
+        if self.record is None:
+            return
+        if self.current_row is not None:
+            self._save(self.current_row)
+        members = {r.code: r.name for r in self.rows}
+        screen = MeetingItemsScreen(
+            self.record.id, self.currency, members, read_only=self.read_only
+        )
+        self.app.push_screen(screen, self._items_changed)
+
+    def _items_changed(self, changed: bool | None) -> None:
+        if changed:
+            self._refresh_base()
+            self._show_totals()
+
+    def _refresh_base(self) -> None:
+        """Work out again what the sheet does not hold itself: the opening cash plus the
+        group's items and the loans lent (a member leaving is paid what she holds, which
+        depends on what she paid in at this very meeting)."""
+        book = self.sansam.signed
+        assert book is not None and self.record is not None
+        with book.read() as session:
+            self.summary = meeting_summary(session, self.record.id)
+        self.base = cash_base(self.summary)
+
     # --- opening and closing ---------------------------------------------------------------
 
     def action_open_meeting(self) -> None:
@@ -510,6 +543,8 @@ class MeetingScreen(GroupScreen):
                 timeout=10,
             )
             return
+        self._refresh_base()
+        self._show_totals()
         expected = totals(self.rows, self.columns, self.base).expected_cash
         self.app.push_screen(CountCash(expected, self.currency), self._counted)
 
@@ -528,8 +563,14 @@ class MeetingScreen(GroupScreen):
             f"{t('Expected cash')}: {money_text(sums.expected_cash, c)}   "
             f"{t('Counted cash')}: {money_text(counted, c)}",
         ]
+        for item in self.summary.items:
+            who = f" {item.member_code}" if item.member_code else ""
+            detail.append(
+                f"{t(ITEM_LABELS[item.kind])}{who}: {signed_text(item.cash_delta, c)} {c}"
+                + (f" ({item.memo})" if item.memo else "")
+            )
         if difference:
-            detail.append(f"{t('Difference')}: {difference:+,} {c} — {comment}")
+            detail.append(f"{t('Difference')}: {signed_text(difference, c)} {c} — {comment}")
         if unmarked:
             detail.append(
                 t("Attendance not marked (not counted present):") + " " + ", ".join(unmarked)
@@ -572,6 +613,8 @@ class MeetingScreen(GroupScreen):
             return self.record is not None and not self.read_only
         if action == "open_meeting":
             return self.record is None
+        if action == "group_items":
+            return self.record is not None
         return True
 
 
@@ -618,7 +661,7 @@ class CountCash(ModalScreen[tuple[int, str] | None]):
         text = (
             t("The count matches the sheet.")
             if diff == 0
-            else f"{t('Difference')}: {diff:+,} {self.currency} "
+            else f"{t('Difference')}: {signed_text(diff, self.currency)} {self.currency} "
             + (t("(more than expected)") if diff > 0 else t("(less than expected)"))
         )
         self.query_one("#difference", Static).update(text)
