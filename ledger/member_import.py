@@ -9,6 +9,7 @@ details the file is refused, naming the field.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,14 @@ class MemberImportSummary:
     unchanged: int
 
 
-def import_members(session: Session, group_id: int, path: str | Path) -> MemberImportSummary:
+def import_members(
+    session: Session,
+    group_id: int,
+    path: str | Path,
+    *,
+    on_progress: Callable[[int], None] | None = None,
+) -> MemberImportSummary:
+    """``on_progress`` is told the number of rows handled, every 50 rows and at the end."""
     allow(session, "record", group_id)
     added = unchanged = rows = 0
     seen: dict[str, int] = {}
@@ -55,6 +63,10 @@ def import_members(session: Session, group_id: int, path: str | Path) -> MemberI
         except LedgerError as exc:
             raise ImportRejected(row, str(exc)) from None
         added += 1
+        if on_progress and rows % 50 == 0:
+            on_progress(rows)
+    if on_progress:
+        on_progress(rows)
     return MemberImportSummary(rows, added, unchanged)
 
 

@@ -16,6 +16,7 @@ is already closed with the same sheet is skipped, so re-importing a file changes
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,8 +73,15 @@ class _Sheet:
 
 
 def import_meetings(
-    session: Session, group_id: int, path: str | Path, *, today: dt.date | None = None
+    session: Session,
+    group_id: int,
+    path: str | Path,
+    *,
+    today: dt.date | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> SheetImportSummary:
+    """``on_progress`` is told the number of rows handled after each meeting (recording
+    the meetings is the slow part; reading the file is not)."""
     allow(session, "record", group_id, audit=f"imported meeting sheets from {Path(path).name}")
     currency = get_group(session, group_id).currency
     sheets: list[_Sheet] = []
@@ -123,7 +131,7 @@ def import_meetings(
         if values.get("comment"):
             sheet.comment = values["comment"]
 
-    recorded = present = 0
+    recorded = present = handled = 0
     for sheet in sheets:
         if sheet.counted is None:
             raise ImportRejected(
@@ -134,9 +142,12 @@ def import_meetings(
         if existing is not None:
             _same_sheet_or_refuse(session, existing.id, sheet, currency)
             present += 1
-            continue
-        _record(session, group_id, sheet, currency, today)
-        recorded += 1
+        else:
+            _record(session, group_id, sheet, currency, today)
+            recorded += 1
+        handled += len(sheet.rows)
+        if on_progress:
+            on_progress(handled)
     return SheetImportSummary(recorded, present, rows)
 
 

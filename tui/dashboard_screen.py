@@ -27,6 +27,7 @@ class DashboardScreen(GroupScreen):
         Binding("s", "shareout", "Share-out"),
         Binding("p", "reports", "Print"),
         Binding("a", "audit", "Audit"),
+        Binding("i", "import_files", "Import"),
         Binding("ctrl+r", "refresh", "Refresh"),
         Binding("escape", "back", "Groups"),
     ]
@@ -117,3 +118,6 @@ class DashboardScreen(GroupScreen):
 
     def action_audit(self) -> None:
         self._open("tui.audit_screen", "AuditScreen")
+
+    def action_import_files(self) -> None:
+        self._open("tui.import_screen", "ImportScreen")
