@@ -325,8 +325,8 @@ class MeetingScreen(GroupScreen):
         self.query_one("#present", Static).update(present, layout=False)
         bar = [
             f"{t('Opening cash')} {money_text(self.summary.meeting.opening_cash, c)}",
-            f"{t('In')} +{amount_text(sums.cash_in, c)}",
-            f"{t('Out')} -{amount_text(sums.cash_out, c)}",
+            f"{t('In')} {signed_text(sums.cash_in, c)}",
+            f"{t('Out')} {signed_text(-sums.cash_out, c)}",
         ]
         other = self.base - self.summary.meeting.opening_cash
         if other:
