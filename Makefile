@@ -26,8 +26,9 @@ run: $(VENV)/.installed-run
 	$(BIN)/sansam init --demo-if-new
 	$(BIN)/sansam
 
+# -n auto: one pytest worker per core (pytest-xdist); PYTEST_ARGS="-n 0" runs in one process.
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
