@@ -38,7 +38,7 @@ from textual.widgets import (
 
 from ledger import member_import, sheet_import
 from ledger.db import Book
-from ledger.errors import LedgerError
+from ledger.errors import ImportRejected, LedgerError
 from ledger.groups import get_group
 from tui.common import Confirm, GroupScreen
 from tui.printing import default_folder
@@ -244,8 +244,11 @@ class ImportScreen(GroupScreen):
 
         try:
             summary = book.write(lambda s: kind.run(s, group_id, path, today, moved))
+        except ImportRejected as exc:  # its sentence already ends "Nothing was imported."
+            call(self._finished, str(exc), True)
+            return
         except LedgerError as exc:
-            call(self._finished, f"{t('Nothing was imported')}. {exc}", True)
+            call(self._finished, f"{t('Nothing was imported')}: {exc}", True)
             return
         call(self._finished, f"{t('Imported')} {path.name}. {kind.done(summary)}", False)
 

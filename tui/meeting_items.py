@@ -57,11 +57,11 @@ class MeetingItemsScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     MeetingItemsScreen { align: center middle; }
     MeetingItemsScreen #dialog { width: 90; }
-    MeetingItemsScreen #items { height: auto; max-height: 10; }
-    MeetingItemsScreen .field { height: auto; }
-    MeetingItemsScreen .field Label { width: 16; padding: 1 1 0 0; }
+    MeetingItemsScreen .field { height: 1; }
+    MeetingItemsScreen .field Label { width: 16; }
     MeetingItemsScreen .field Input, MeetingItemsScreen .field Select { width: 1fr; }
     MeetingItemsScreen #item-hint, MeetingItemsScreen #item-error { height: auto; }
+    MeetingItemsScreen Input:disabled { background: $surface; }
     """
 
     def __init__(
@@ -87,8 +87,8 @@ class MeetingItemsScreen(ModalScreen[bool]):
                 yield from self._compose_form()
             with Horizontal(id="buttons"):
                 if not self.read_only:
-                    yield Button(t("Add"), variant="primary", id="add")
-                yield Button(f"{t('Back to the sheet')} (Esc)", id="done")
+                    yield Button(t("Add"), variant="primary", id="add", compact=True)
+                yield Button(f"{t('Back to the sheet')} (Esc)", id="done", compact=True)
 
     def _compose_form(self) -> ComposeResult:
         with Horizontal(classes="field"):
@@ -98,22 +98,24 @@ class MeetingItemsScreen(ModalScreen[bool]):
                 value="grant",
                 allow_blank=False,
                 id="kind",
+                compact=True,
             )
         with Horizontal(classes="field"):
             yield Label(t("Member code"))
             yield Input(
                 id="item-member",
                 suggester=SuggestFromList(list(self.members), case_sensitive=False),
+                compact=True,
             )
         with Horizontal(classes="field"):
             yield Label(f"{t('Amount')} ({self.currency})")
-            yield Input(id="item-amount", placeholder="10,000")
+            yield Input(id="item-amount", compact=True)
         with Horizontal(classes="field"):
             yield Label(t("Entry number"))
-            yield Input(id="item-entry", placeholder="1234")
+            yield Input(id="item-entry", compact=True)
         with Horizontal(classes="field"):
             yield Label(t("Note"))
-            yield Input(id="item-memo", max_length=500)
+            yield Input(id="item-memo", max_length=500, compact=True)
         yield Static("", id="item-hint", classes="hint", markup=False)
         yield Static("", id="item-error", classes="error", markup=False)
 

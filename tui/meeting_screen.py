@@ -330,7 +330,7 @@ class MeetingScreen(GroupScreen):
         ]
         other = self.base - self.summary.meeting.opening_cash
         if other:
-            bar.append(f"{t('Items and loans')} {amount_text(other, c)}")
+            bar.append(f"{t('Items and loans')} {signed_text(other, c)}")
         bar.append(f"[b]{t('Expected cash')} {money_text(sums.expected_cash, c)}[/]")
         if self.read_only and self.record is not None and self.record.counted_cash is not None:
             bar.append(f"{t('Counted cash')} {money_text(self.record.counted_cash, c)}")
