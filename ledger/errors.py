@@ -133,3 +133,12 @@ class RecordedRefusal(LedgerError):
 
     def record(self, session: Session) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+class SyncRejected(LedgerError):
+    """A sync bundle that cannot be taken: unsigned, altered, from a book that is not the
+    group's home, or diverging from the chain this book holds. Nothing is written."""
+
+
+class NotHome(LedgerError):
+    """A posting for a group whose books are kept by another book (its home)."""

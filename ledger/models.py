@@ -1058,3 +1058,35 @@ class AuditEvent(Base):
         CheckConstraint("seq >= 1", name="seq_positive"),
         Index("ix_audit_events_group", "group_id", "seq"),
     )
+
+
+class BookIdentity(Base):
+    """This book's own Ed25519 key pair (hex), made once; it signs the sync bundles the
+    book writes. One row."""
+
+    __tablename__ = "book_identity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    book_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    private_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint("length(public_key) = 64 AND length(private_key) = 64", name="key_length"),
+    )
+
+
+class GroupHome(Base):
+    """The book that keeps a group's books, when it is not this one: only the home posts
+    for the group (so two PCs never write the same chain)."""
+
+    __tablename__ = "group_homes"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+    home_key: Mapped[str] = mapped_column(String(64))
+    since: Mapped[dt.datetime] = mapped_column(DateTime)
+    moved_by: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (CheckConstraint("length(home_key) = 64", name="key_length"),)

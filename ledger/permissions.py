@@ -34,6 +34,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ledger.audit import PENDING_KEY, record_event
+from ledger.book_identity import require_home
 from ledger.errors import LedgerError, RecordedRefusal
 from ledger.models import Group
 
@@ -186,11 +187,13 @@ def log_reading(session: Session, kind: str, group_id: int | None, detail: str) 
 
 def allow_posting(session: Session, group_id: int) -> Actor:
     """The one write path's own check: only someone who records or decides for the group
-    posts to its books (a coordinator, who reads and approves, never does)."""
+    posts to its books (a coordinator, who reads and approves, never does), and only in
+    the group's home book."""
     actor = current_actor(session)
-    if actor.may("decide", group_id):
-        return actor
-    return allow(session, "record", group_id)
+    if not actor.may("decide", group_id):
+        actor = allow(session, "record", group_id)
+    require_home(session, group_id)
+    return actor
 
 
 def take_role_in_new_group(session: Session, group_id: int, role: str) -> Actor:

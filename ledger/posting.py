@@ -529,3 +529,114 @@ def _reversal_targets(
         ).first()
         targets[(r.group_id, r.reverses_seq)] = (row.uuid, already is not None)
     return targets
+
+
+# --- entries posted by another book --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicatedEntry:
+    """An entry exactly as its home book posted it (from a sync bundle): the postings
+    name accounts by UUID, so they mean the same in every book."""
+
+    seq: int
+    uuid: str
+    entry_date: dt.date
+    memo: str
+    author: str
+    idempotency_key: str
+    request_hash: str
+    reverses_seq: int | None
+    created_at: dt.datetime
+    prev_hash: str
+    hash: str
+    postings: tuple[tuple[str, str, int], ...]  # (account uuid, commodity, minor amount)
+
+
+def replicate_entries(
+    session: Session,
+    group_id: int,
+    entries: Sequence[ReplicatedEntry],
+    account_ids: dict[str, int],
+    reversed_uuids: dict[int, str],
+) -> int:
+    """Append entries another book posted to this book's copy of the group's chain.
+
+    Nothing is taken on trust: each entry's request hash and chain hash are worked out
+    again from its content and must match, and each must follow the last one here, or
+    the whole batch is refused naming the entry. The rows then land through the same
+    inserts (and the same database guards) as ``post_entries``. ``reversed_uuids`` maps
+    the sequence numbers of entries reversed in the batch to their UUIDs.
+    """
+    if not entries:
+        return 0
+    group_uuid = _lock_groups(session, [group_id])[group_id]
+    head_seq, head_hash = chain_head(session, group_id)
+    posting_rows: list[list[dict[str, object]]] = []  # per entry
+    entry_rows: list[dict[str, object]] = []
+    for e in entries:
+        if e.seq != head_seq + 1 or e.prev_hash != head_hash:
+            raise InvalidEntry(
+                f"Entry #{e.seq} does not follow entry #{head_seq} of this book's chain."
+            )
+        reverses_uuid = None if e.reverses_seq is None else reversed_uuids.get(e.reverses_seq)
+        fingerprint = request_hash(
+            entry_date=e.entry_date, memo=e.memo, reverses_uuid=reverses_uuid, postings=e.postings
+        )
+        link = entry_hash(
+            group_uuid=group_uuid,
+            seq=e.seq,
+            uuid=e.uuid,
+            author=e.author,
+            idempotency_key=e.idempotency_key,
+            created_at=e.created_at,
+            prev_hash=e.prev_hash,
+            request=fingerprint,
+        )
+        if fingerprint != e.request_hash or link != e.hash:
+            raise InvalidEntry(
+                f"Entry #{e.seq} ({e.uuid}) was changed after it was posted: its content "
+                "does not match its hash."
+            )
+        lines: list[dict[str, object]] = []
+        for n, (account_uuid, commodity, amount) in enumerate(e.postings, start=1):
+            if account_uuid not in account_ids:
+                raise UnknownAccount(f"Entry #{e.seq} names an account this book does not have.")
+            lines.append(
+                {
+                    "group_id": group_id,
+                    "entry_seq": e.seq,
+                    "line_no": n,
+                    "account_id": account_ids[account_uuid],
+                    "commodity": commodity,
+                    "amount": amount,
+                }
+            )
+        posting_rows.append(lines)
+        entry_rows.append(
+            {
+                "group_id": group_id,
+                "seq": e.seq,
+                "uuid": e.uuid,
+                "entry_date": e.entry_date,
+                "memo": e.memo,
+                "author": e.author,
+                "idempotency_key": e.idempotency_key,
+                "request_hash": e.request_hash,
+                "reverses_seq": e.reverses_seq,
+                "created_at": e.created_at,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+        )
+        head_seq, head_hash = e.seq, e.hash
+    try:
+        with session.begin_nested():
+            for start in range(0, len(entry_rows), _CHUNK):
+                end = start + _CHUNK
+                lines = [line for rows in posting_rows[start:end] for line in rows]
+                session.execute(insert(Posting.__table__), lines)
+                session.execute(insert(JournalEntry.__table__), entry_rows[start:end])
+    except DBAPIError as exc:
+        raise translate_db_error(exc) from exc
+    return len(entry_rows)
