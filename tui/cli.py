@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from ledger import migrate
 from ledger.audit import verify_audit
+from ledger.book_identity import book_key
 from ledger.db import Book
 from ledger.errors import LedgerError
 from ledger.groups import find_group
 from ledger.journal_csv import export_journal, import_journal
+from ledger.journal_text import TEXT_FORMATS, export_journal_text
 from ledger.money import decimal_text, format_minor
 from ledger.permissions import log_reading
 from ledger.queries import trial_balance
@@ -121,7 +123,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", type=Path)
     imp.set_defaults(handler=cmd_journal_import)
-    exp = journal_commands.add_parser("export", parents=[db, group], help="export to CSV")
+    exp = journal_commands.add_parser(
+        "export", parents=[db, group], help="export to CSV, or for ledger-cli/hledger or beancount"
+    )
+    exp.add_argument(
+        "--format",
+        choices=("csv", *TEXT_FORMATS),
+        default="csv",
+        help="csv (Sansam's own, re-importable; the default), ledger (ledger-cli and hledger) "
+        "or beancount",
+    )
     exp.add_argument("file", type=Path)
     exp.set_defaults(handler=cmd_journal_export)
 
@@ -188,6 +199,9 @@ def cmd_init(args: argparse.Namespace) -> int:
             print(f"Upgraded the book at {where} from schema {before} to {after}.")
         else:
             print(f"The book at {where} is ready (schema {after}).")
+        key = book.write(book_key)  # made once: it signs this book's sync bundles
+        if before is None:
+            print(f"The book's signing key: {key.fingerprint} (sansam sync key shows it).")
         if not _ask_book(book, has_users):
             print("Every book has an administrator, who adds the other users.")
             admin = cli_auth.create_administrator(book, args)
@@ -278,11 +292,25 @@ def cmd_journal_import(args: argparse.Namespace) -> int:
 
 
 def cmd_journal_export(args: argparse.Namespace) -> int:
+    """Write the whole file or nothing: a .partial file, renamed once the export is kept
+    in the audit trail."""
+    partial = args.file.with_name(args.file.name + ".partial")
     with _open(args) as book, book.read() as session:
         group_id = find_group(session, args.group).id if args.group else None
-        rows = export_journal(session, args.file, group_id=group_id)
-        book.write(lambda s: log_reading(s, "export", group_id, f"journal CSV, {rows:,} postings"))
-    print(f"Wrote {rows:,} postings to {args.file}.")
+        try:
+            if args.format == "csv":
+                count = export_journal(session, partial, group_id=group_id)
+                what, done = f"journal CSV, {count:,} postings", f"{count:,} postings"
+            else:
+                count = export_journal_text(session, partial, fmt=args.format, group_id=group_id)
+                what = f"journal in {args.format} format, {count:,} entries"
+                done = f"{count:,} entries ({args.format} format)"
+            book.write(lambda s: log_reading(s, "export", group_id, what))
+            partial.replace(args.file)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    print(f"Wrote {done} to {args.file}.")
     return EXIT_OK
 
 
