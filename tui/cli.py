@@ -40,6 +40,7 @@ from tui import (
     cli_loans,
     cli_print,
     cli_rice,
+    cli_sync,
     cli_users,
 )
 from tui.app_settings import idle_minutes
@@ -156,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_users.register(commands, db=db, as_json=as_json, open_book=_open)
     cli_backup.register(commands, db=db, open_book=_open)
     cli_print.register(commands, db=db, open_book=_open)
+    cli_sync.register(commands, db=db, as_json=as_json, open_book=_open)
     return parser
 
 
