@@ -15,10 +15,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ledger.csvfile import read_csv
 from ledger.errors import ImportRejected, LedgerError, UnknownMember
 from ledger.members import MemberRecord, add_member, find_member
 from ledger.permissions import allow
+from ledger.xlsxfile import read_table
 
 REQUIRED = ("code", "name_latin", "joined_on")
 OPTIONAL = ("name_khmer", "sex", "phone", "household", "id_poor", "id_poor_number", "role")
@@ -43,7 +43,7 @@ def import_members(
     allow(session, "record", group_id)
     added = unchanged = rows = 0
     seen: dict[str, int] = {}
-    for row, values in read_csv(path, required=REQUIRED, optional=OPTIONAL):
+    for row, values in read_table(path, required=REQUIRED, optional=OPTIONAL, sheet="members"):
         rows += 1
         code = values["code"]
         if code in seen:

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ledger.chart import GroupAccounts
-from ledger.csvfile import cell_amount, read_csv
+from ledger.csvfile import cell_amount
 from ledger.cycles import current_cycle
 from ledger.errors import IdempotencyConflict, ImportRejected, LedgerError, UnknownMember
 from ledger.groups import get_group
@@ -27,6 +27,7 @@ from ledger.members import find_member
 from ledger.money import format_minor
 from ledger.permissions import allow
 from ledger.posting import EntryRequest, Line, post_entries
+from ledger.xlsxfile import read_table
 
 REQUIRED = ("member",)
 OPTIONAL = ("compulsory_savings", "voluntary_savings", "share_value", "share_money_held")
@@ -80,7 +81,7 @@ def import_opening_balances(
             )
         )
 
-    for row, values in read_csv(path, required=REQUIRED, optional=OPTIONAL):
+    for row, values in read_table(path, required=REQUIRED, optional=OPTIONAL, sheet="opening"):
         code = values["member"]
         if code in seen:
             raise ImportRejected(row, f"Member {code} appears twice (first at row {seen[code]}).")

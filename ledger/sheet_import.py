@@ -1,4 +1,4 @@
-"""Recording meetings from a collection-sheet spreadsheet.
+"""Recording meetings from a collection-sheet spreadsheet (CSV, or the XLSX workbook).
 
 Header: ``date,member,attended,savings,voluntary_savings,withdrawal,shares,social_fund,
 fine,loan_repayment,counted_cash`` and optionally ``comment``. Each date is one meeting;
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ledger.csvfile import cell_amount, cell_bool, cell_date, read_csv
+from ledger.csvfile import cell_amount, cell_bool, cell_date
 from ledger.errors import ImportRejected, LedgerError
 from ledger.groups import get_group
 from ledger.loans import repay_member_loans
@@ -36,6 +36,7 @@ from ledger.meetings import (
 )
 from ledger.money import format_minor, from_minor
 from ledger.permissions import allow
+from ledger.xlsxfile import read_table
 
 REQUIRED = (
     "date",
@@ -86,7 +87,7 @@ def import_meetings(
     currency = get_group(session, group_id).currency
     sheets: list[_Sheet] = []
     rows = 0
-    for row, values in read_csv(path, required=REQUIRED, optional=OPTIONAL):
+    for row, values in read_table(path, required=REQUIRED, optional=OPTIONAL, sheet="sheets"):
         rows += 1
         date = cell_date(row, values, "date")
         if not sheets or sheets[-1].date != date:

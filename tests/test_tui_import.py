@@ -118,3 +118,19 @@ async def test_a_missing_file_is_refused_before_anything_is_asked(app_book, fold
         await pilot.pause()
         assert isinstance(app.screen, ImportScreen)
         assert f"There is no file {folder}/nothere.csv." in screen_text(pilot)
+
+
+async def test_an_excel_register_is_listed_and_imported(app_book, folder):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    for line in MEMBERS.strip().splitlines():
+        sheet.append(line.split(","))
+    workbook.save(folder / "register.xlsx")
+    before = _members(app_book)
+    app = make_app(app_book)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _import(pilot, "register.xlsx")
+        assert "2 rows: 2 members added" in screen_text(pilot)
+    assert _members(app_book) == [*before, "AC20", "AC21"]

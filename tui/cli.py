@@ -36,6 +36,7 @@ from tui import (
     cli_auth,
     cli_backup,
     cli_closing,
+    cli_exchange,
     cli_groups,
     cli_loans,
     cli_print,
@@ -158,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_backup.register(commands, db=db, open_book=_open)
     cli_print.register(commands, db=db, open_book=_open)
     cli_sync.register(commands, db=db, as_json=as_json, open_book=_open)
+    cli_exchange.register(commands, db=db, as_json=as_json, open_book=_open)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Importing from paper: the member register and past collection sheets, as CSV files.
+"""Importing from paper: the member register and past collection sheets, as CSV files
+or Excel workbooks.
 
 A group moving from paper types its register and its old sheets into a spreadsheet and
 saves them as "CSV UTF-8". The treasurer picks the file (those in the Sansam documents
@@ -85,10 +86,24 @@ KINDS: dict[str, ImportKind] = {
 LISTED_FILES = 200
 
 
+SUFFIXES = (".csv", ".xlsx")
+
+
 def count_rows(path: Path) -> int:
-    """The data rows of a CSV file, for the question and the progress bar: its non-empty
+    """The data rows of a file, for the question and the progress bar: a CSV's non-empty
     lines less the header (a value with a line break in it counts twice; the bar only
-    needs to be near)."""
+    needs to be near), a workbook's first sheet's rows less the header."""
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True)
+        except Exception:  # not a workbook after all: the import will say so plainly
+            return 0
+        try:
+            return max((workbook.worksheets[0].max_row or 1) - 1, 0)
+        finally:
+            workbook.close()
     with open(path, "rb") as handle:
         return max(sum(1 for line in handle if line.strip()) - 1, 0)
 
@@ -132,7 +147,7 @@ class ImportScreen(GroupScreen):
                 yield Input(str(self.folder) + "/", id="path", select_on_focus=False)
                 yield Button(f"{t('Import')} (F5)", variant="primary", id="start")
         yield Static(
-            f"{t('CSV files in')} {self.folder} ({t('Enter picks one')})",
+            f"{t('CSV and Excel files in')} {self.folder} ({t('Enter picks one')})",
             classes="hint",
             markup=False,
         )
@@ -168,7 +183,7 @@ class ImportScreen(GroupScreen):
         if not self.folder.is_dir():
             return
         files = sorted(
-            (p for p in self.folder.iterdir() if p.suffix.lower() == ".csv" and p.is_file()),
+            (p for p in self.folder.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file()),
             key=lambda p: p.stat().st_mtime,
             reverse=True,
         )[:LISTED_FILES]
