@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -175,3 +176,16 @@ def list_groups(session: Session) -> list[GroupRecord]:
     query = select(Group).order_by(Group.code)
     query = only_readable(session, query, Group.id)
     return [_record(g) for g in session.execute(query).scalars()]
+
+
+def groups_named(session: Session, codes: Iterable[str] | None) -> list[GroupRecord]:
+    """The readable groups with these codes (all of them for ``None``), for reports over
+    several groups; a code that is not among them is refused by name."""
+    groups = list_groups(session)
+    if codes is None:
+        return groups
+    wanted = set(codes)
+    unknown = wanted - {g.code for g in groups}
+    if unknown:
+        raise UnknownGroup(f"There is no group {sorted(unknown)[0]!r} in this book.")
+    return [g for g in groups if g.code in wanted]

@@ -75,9 +75,9 @@ from decimal import Decimal
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
-from ledger.errors import InvalidEntry, UnknownGroup
+from ledger.errors import InvalidEntry
 from ledger.group_report import head_count
-from ledger.groups import GroupRecord, get_group, list_groups
+from ledger.groups import GroupRecord, get_group, groups_named
 from ledger.members import MemberRecord, list_members
 from ledger.models import Account, Loan, Meeting, MeetingLine
 from ledger.permissions import allow
@@ -253,7 +253,7 @@ def indicator_report(
     """The indicators of the groups with ``codes`` (default: every group the signed-in
     user may read) for ``start``..``end``, with the project's totals."""
     _check_period(start, end)
-    groups = _groups(session, codes)
+    groups = groups_named(session, codes)
     rows = tuple(group_indicators(session, g.id, start=start, end=end) for g in groups)
     currencies = sorted({r.currency for r in rows})
     return IndicatorReport(start, end, rows, tuple(total_row(rows, c) for c in currencies))
@@ -336,17 +336,6 @@ def _check_period(start: dt.date, end: dt.date) -> None:
         raise InvalidEntry(
             f"The period ends ({end.isoformat()}) before it starts ({start.isoformat()})."
         )
-
-
-def _groups(session: Session, codes: Iterable[str] | None) -> list[GroupRecord]:
-    groups = list_groups(session)
-    if codes is None:
-        return groups
-    wanted = set(codes)
-    unknown = wanted - {g.code for g in groups}
-    if unknown:
-        raise UnknownGroup(f"There is no group {sorted(unknown)[0]!r} in this book.")
-    return [g for g in groups if g.code in wanted]
 
 
 def _attendance(

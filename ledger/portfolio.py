@@ -31,8 +31,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.errors import LedgerError
-from ledger.groups import GroupRecord, get_group, list_groups
+from ledger.errors import LedgerError, UnknownGroup
+from ledger.groups import GroupRecord, get_group, groups_named
 from ledger.loans import LoanStatement, loan_statements
 from ledger.locations import location_from_codes
 from ledger.models import Loan
@@ -211,14 +211,10 @@ def _most_overdue_first(lines: list[LoanAtDate]) -> list[LoanAtDate]:
 
 
 def _groups(session: Session, codes: Iterable[str] | None) -> list[GroupRecord]:
-    groups = list_groups(session)
-    if codes is None:
-        return groups
-    wanted = set(codes)
-    unknown = wanted - {g.code for g in groups}
-    if unknown:
-        raise PortfolioError(f"There is no group {sorted(unknown)[0]!r} in this book.")
-    return [g for g in groups if g.code in wanted]
+    try:
+        return groups_named(session, codes)
+    except UnknownGroup as exc:
+        raise PortfolioError(str(exc)) from None
 
 
 def _statements_by_group(
