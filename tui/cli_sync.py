@@ -105,6 +105,11 @@ def cmd_import(args: argparse.Namespace, open_book: Opener) -> int:
         f"Imported {summary.new_entries:,} new entries of {summary.group_code}{new} from "
         f"book {summary.signer}; the book now holds up to #{summary.head_seq}."
     )
+    if summary.new_group:  # nobody holds a role in it here yet, the administrator neither
+        print(
+            "To read it here, give its coordinators a role: sansam user grant NAME "
+            f"--role coordinator --group {summary.group_code}"
+        )
     return 0
 
 
