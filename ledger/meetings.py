@@ -74,6 +74,17 @@ ITEM_LABELS: dict[str, str] = {
     "member_exit": "Member leaves (paid out)",
     "reversal": "Correction (reversal)",
 }
+# What each kind of item is given: (the member it is for, an amount, a journal entry to
+# correct). Screens ask for exactly these fields; add_item refuses anything else.
+ITEM_TAKES: dict[str, tuple[bool, bool, bool]] = {
+    "grant": (False, True, False),
+    "expense": (False, True, False),
+    "social_fund_payout": (True, True, False),
+    "bank_deposit": (False, True, False),
+    "bank_withdrawal": (False, True, False),
+    "member_exit": (True, False, False),
+    "reversal": (False, False, True),
+}
 # Which way each item moves the cash box.
 _ITEM_CASH_SIGN = {
     "grant": 1,
@@ -400,7 +411,7 @@ def add_item(
     if len(memo) > 500:
         raise MeetingError("The note is longer than 500 characters.")
     member: MemberRecord | None = None
-    needs_member = kind in ("social_fund_payout", "member_exit")
+    needs_member = ITEM_TAKES[kind][0]
     if needs_member:
         if not member_code:
             raise MeetingError(f"{ITEM_LABELS[kind]} needs the member it is for.")

@@ -436,7 +436,6 @@ def _upsert_members(session: Session, group_id: int, rows: list[dict[str, Any]])
         m.uuid: m
         for m in session.execute(select(Member).where(Member.group_id == group_id)).scalars()
     }
-    ids: dict[str, int] = {}
     for row in rows:
         values = {f: row[f] for f in MEMBER_FIELDS}
         for f in ("joined_on", "exited_on"):
@@ -453,14 +452,13 @@ def _upsert_members(session: Session, group_id: int, rows: list[dict[str, Any]])
                 )
             member = Member(group_id=group_id, **values)
             session.add(member)
+            existing[member.uuid] = member
         else:
             for f, v in values.items():
                 if getattr(member, f) != v:
                     setattr(member, f, v)
-    session.flush()
-    for member in session.execute(select(Member).where(Member.group_id == group_id)).scalars():
-        ids[member.uuid] = member.id
-    return ids
+    session.flush()  # the new members get their ids
+    return {uuid: member.id for uuid, member in existing.items()}
 
 
 def _upsert_accounts(

@@ -20,7 +20,14 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from ledger.errors import LedgerError
-from ledger.meetings import ITEM_LABELS, SheetItem, add_item, meeting_summary, remove_item
+from ledger.meetings import (
+    ITEM_LABELS,
+    ITEM_TAKES,
+    SheetItem,
+    add_item,
+    meeting_summary,
+    remove_item,
+)
 from ledger.money import from_minor
 from tui.common import Confirm, amount_text, read_amount, signed_text
 from tui.words import t
@@ -28,16 +35,6 @@ from tui.words import t
 if TYPE_CHECKING:
     from tui.app import SansamApp
 
-# What each kind of item asks for: (the member it is for, an amount, a journal entry).
-FIELDS: dict[str, tuple[bool, bool, bool]] = {
-    "grant": (False, True, False),
-    "expense": (False, True, False),
-    "bank_deposit": (False, True, False),
-    "bank_withdrawal": (False, True, False),
-    "social_fund_payout": (True, True, False),
-    "member_exit": (True, False, False),
-    "reversal": (False, False, True),
-}
 HINTS = {
     "member_exit": "She is paid out all she holds (savings and shares), worked out at closing.",
     "reversal": "Type the number of the journal entry to correct; it is reversed at closing.",
@@ -152,7 +149,7 @@ class MeetingItemsScreen(ModalScreen[bool]):
         self._show_fields(str(event.value))
 
     def _show_fields(self, kind: str) -> None:
-        member, amount, entry = FIELDS[kind]
+        member, amount, entry = ITEM_TAKES[kind]
         for field, wanted in (("member", member), ("amount", amount), ("entry", entry)):
             box = self.query_one(f"#item-{field}", Input)
             box.disabled = not wanted
@@ -194,7 +191,7 @@ class MeetingItemsScreen(ModalScreen[bool]):
     def add(self) -> None:
         """Check the fields, then add the item to the draft (nothing is posted)."""
         kind = str(self.query_one("#kind", Select).value)
-        wants_member, wants_amount, wants_entry = FIELDS[kind]
+        wants_member, wants_amount, wants_entry = ITEM_TAKES[kind]
         label = t(ITEM_LABELS[kind])
         code = self._member_code() if wants_member else None
         if wants_member and code is None:
