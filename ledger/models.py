@@ -1088,5 +1088,9 @@ class GroupHome(Base):
     home_key: Mapped[str] = mapped_column(String(64))
     since: Mapped[dt.datetime] = mapped_column(DateTime)
     moved_by: Mapped[str] = mapped_column(String(100))
+    # When the home wrote the last bundle whose records this book applied (an older
+    # bundle never rolls them back), and the home's last audit event copied here.
+    synced_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    audit_through: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
     __table_args__ = (CheckConstraint("length(home_key) = 64", name="key_length"),)

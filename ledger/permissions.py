@@ -161,6 +161,8 @@ def allow(session: Session, action: str, group_id: int | None, *, audit: str = "
         if group_id is not None:
             code = session.execute(select(Group.code).where(Group.id == group_id)).scalar() or ""
         require(actor, action, group_id, group_code=code)
+    if action in WRITE_ACTIONS and group_id is not None:
+        require_home(session, group_id)  # a copy from sync bundles is read-only here
     if audit:
         _queue_event(session, actor, action, group_id, audit)
     return actor

@@ -16,9 +16,12 @@ exporting book's key (``ledger.book_identity``). ``import_bundle`` on another bo
 
 Importing the same bundle twice, or an older one after a newer one, changes nothing.
 
-What a bundle carries today is the general journal with its members and accounts: the
-central book's balances, trial balance, statements' figures and verification equal the
-village's. Meetings, loan schedules and rice records are not carried yet.
+A bundle carries the general journal with its members and accounts, and the group's
+records beyond it (``ledger.sync_records``: meetings and their sheets, loans with their
+schedules and events, borrowings, rice, share-outs, period closes, and the home's audit
+events), so the central book's balances, portfolio, arrears, rice position and
+statements equal the village's. Records are applied only from a bundle newer than the
+last one applied, so an older bundle never rolls them back.
 """
 
 from __future__ import annotations
@@ -50,11 +53,19 @@ from ledger.models import (
     GroupHome,
     JournalEntry,
     Member,
+    PeriodClose,
     Posting,
 )
 from ledger.permissions import allow, current_actor, log_reading
 from ledger.posting import ReplicatedEntry, replicate_entries
 from ledger.queries import chain_head
+from ledger.sync_records import (
+    apply_records,
+    copy_audit_events,
+    export_records,
+    insert_period_close,
+    plain,
+)
 
 FORMAT = "sansam-sync/1"
 MAX_BUNDLE_BYTES = 1 << 30  # 1 GiB of JSON: far above any group's books; stops a zip bomb
@@ -107,6 +118,9 @@ class ImportSummary:
     head_seq: int
     new_group: bool
     signer: str
+    records: int = 0  # meetings, loans, rice… rows added, brought up to date or removed
+    audit_events: int = 0  # the home's audit events copied into this book's trail
+    stale: bool = False  # older than the last bundle applied: its records were not taken
 
 
 # --- writing a bundle ---------------------------------------------------------------------
@@ -135,14 +149,31 @@ def export_bundle(
                 JournalEntry.group_id == group_id, JournalEntry.seq == since - 1
             )
         ).scalar_one()
+    member_rows = _rows(session, Member, group_id)
+    account_rows = _rows(session, Account, group_id)
+    members = [{f: plain(getattr(m, f)) for f in MEMBER_FIELDS} for m in member_rows]
+    member_uuids = {m.id: m.uuid for m in member_rows}
+    accounts = [
+        {
+            **{f: getattr(a, f) for f in ACCOUNT_FIELDS},
+            "member": None if a.member_id is None else member_uuids[a.member_id],
+        }
+        for a in account_rows
+    ]
     payload = {
         "format": FORMAT,
         "book": {"uuid": key.book_uuid, "public_key": key.public_key},
         "home": home_key(session, group_id),
         "exported_at": timestamp_text(dt.datetime.now(dt.UTC)),
-        "group": {f: _plain(getattr(group, f)) for f in GROUP_FIELDS},
-        "members": _members(session, group_id),
-        "accounts": _accounts(session, group_id),
+        "group": {f: plain(getattr(group, f)) for f in GROUP_FIELDS},
+        "members": members,
+        "accounts": accounts,
+        "records": export_records(
+            session,
+            group_id,
+            {m.id: m.uuid for m in member_rows},
+            {a.id: a.uuid for a in account_rows},
+        ),
         "from_seq": since,
         "to_seq": head,
         "prev_hash": prev_hash,
@@ -159,31 +190,12 @@ def canonical(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return timestamp_text(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def _members(session: Session, group_id: int) -> list[dict[str, Any]]:
-    rows = session.execute(select(Member).where(Member.group_id == group_id).order_by(Member.id))
-    return [{f: _plain(getattr(m, f)) for f in MEMBER_FIELDS} for m in rows.scalars()]
-
-
-def _accounts(session: Session, group_id: int) -> list[dict[str, Any]]:
-    members = dict(
-        session.execute(select(Member.id, Member.uuid).where(Member.group_id == group_id)).all()
+def _rows(session: Session, model: type[Member] | type[Account], group_id: int) -> list[Any]:
+    return list(
+        session.execute(select(model).where(model.group_id == group_id).order_by(model.id))
+        .scalars()
+        .all()
     )
-    rows = session.execute(select(Account).where(Account.group_id == group_id).order_by(Account.id))
-    return [
-        {
-            **{f: getattr(a, f) for f in ACCOUNT_FIELDS},
-            "member": members.get(a.member_id) if a.member_id is not None else None,
-        }
-        for a in rows.scalars()
-    ]
 
 
 def _entries(session: Session, group_id: int, since: int) -> Iterable[dict[str, Any]]:
@@ -317,21 +329,42 @@ def _import(session: Session, payload: dict[str, Any], signature: str) -> Import
         )
         session.add(group)
         session.flush()
-    else:
+    held, _ = chain_head(session, group.id)
+    _check_against_held(session, group.id, group.code, payload, entries, held)
+    last = session.get(GroupHome, group.id)
+    exported_at = dt.datetime.fromisoformat(payload["exported_at"])
+    fresh = int(payload["to_seq"]) >= held and (
+        last is None or last.synced_at is None or exported_at > last.synced_at
+    )
+    if fresh:
         for f in GROUP_CHANGEABLE:
             if getattr(group, f) != g[f]:
                 setattr(group, f, g[f])
-    held, _ = chain_head(session, group.id)
-    _check_against_held(session, group.id, group.code, payload, entries, held)
-    new = [e for e in entries if e.seq > held]
-    members = _upsert_members(session, group.id, payload["members"])
+    members = _upsert_members(session, group.id, payload["members"], update=fresh)
     accounts = _upsert_accounts(session, group.id, payload["accounts"], members)
-    reversed_uuids = _reversed_uuids(session, group.id, entries)
+    records = payload.get("records", {})
     try:
-        written = replicate_entries(session, group.id, new, accounts, reversed_uuids)
+        written = _replicate(session, group.id, entries, held, accounts, records)
     except LedgerError as exc:
         raise SyncRejected(f"{exc} Nothing was imported.") from None
-    _set_home(session, group.id, str(payload["home"]), actor.username)
+    changed = 0
+    if fresh and "records" in payload:
+        changed = apply_records(session, group.id, records, members, accounts)
+    copied, audit_through = copy_audit_events(
+        session,
+        group.id,
+        records.get("audit_events", []),
+        last.audit_through if last is not None else 0,
+        fingerprint(signer),
+    )
+    _set_home(
+        session,
+        group.id,
+        str(payload["home"]),
+        actor.username,
+        synced_at=exported_at if fresh else None,
+        audit_through=audit_through,
+    )
     return ImportSummary(
         group.code,
         written,
@@ -339,7 +372,41 @@ def _import(session: Session, payload: dict[str, Any], signature: str) -> Import
         max(held, payload["to_seq"]),
         new_group,
         fingerprint(signer),
+        records=changed,
+        audit_events=copied,
+        stale=not fresh,
     )
+
+
+def _replicate(
+    session: Session,
+    group_id: int,
+    entries: list[ReplicatedEntry],
+    held: int,
+    accounts: dict[str, int],
+    records: dict[str, Any],
+) -> int:
+    """Append the entries this book lacks, writing each period close the home made as
+    soon as the chain reaches the head it was made at."""
+    new = [e for e in entries if e.seq > held]
+    known = set(
+        session.execute(
+            select(PeriodClose.closed_through).where(PeriodClose.group_id == group_id)
+        ).scalars()
+    )
+    closes = [
+        c
+        for c in records.get("period_closes", [])
+        if int(c["head_seq"]) >= held and dt.date.fromisoformat(c["closed_through"]) not in known
+    ]
+    reversed_uuids = _reversed_uuids(session, group_id, entries)
+    written = 0
+    for close in sorted(closes, key=lambda c: int(c["head_seq"])):
+        batch = [e for e in new if e.seq <= int(close["head_seq"])]
+        written += replicate_entries(session, group_id, batch, accounts, reversed_uuids)
+        new = new[len(batch) :]
+        insert_period_close(session, group_id, close, accounts)
+    return written + replicate_entries(session, group_id, new, accounts, reversed_uuids)
 
 
 def _audit_text(payload: dict[str, Any]) -> str:
@@ -430,8 +497,11 @@ def _check_against_held(
             )
 
 
-def _upsert_members(session: Session, group_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Members by UUID, created or brought up to date (a phone number changes at home)."""
+def _upsert_members(
+    session: Session, group_id: int, rows: list[dict[str, Any]], *, update: bool
+) -> dict[str, int]:
+    """Members by UUID, created, or brought up to date (a phone number changes at home)
+    when the bundle is newer than the last one applied."""
     existing = {
         m.uuid: m
         for m in session.execute(select(Member).where(Member.group_id == group_id)).scalars()
@@ -453,7 +523,7 @@ def _upsert_members(session: Session, group_id: int, rows: list[dict[str, Any]])
             member = Member(group_id=group_id, **values)
             session.add(member)
             existing[member.uuid] = member
-        else:
+        elif update:
             for f, v in values.items():
                 if getattr(member, f) != v:
                     setattr(member, f, v)
@@ -514,13 +584,29 @@ def _reversed_uuids(
     return found
 
 
-def _set_home(session: Session, group_id: int, home: str, username: str) -> None:
+def _set_home(
+    session: Session,
+    group_id: int,
+    home: str,
+    username: str,
+    *,
+    synced_at: dt.datetime | None = None,
+    audit_through: int | None = None,
+) -> None:
+    """Record the group's home; and what was last taken from it. When the home moves,
+    what was taken from the old one no longer says anything about the new one."""
     row = session.get(GroupHome, group_id)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if row is None:
-        session.add(GroupHome(group_id=group_id, home_key=home, since=now, moved_by=username))
-    elif row.home_key != home:
+        row = GroupHome(group_id=group_id, home_key=home, since=now, moved_by=username)
+        session.add(row)
+    if synced_at is not None:
+        row.synced_at = synced_at
+    if audit_through is not None:
+        row.audit_through = audit_through
+    if row.home_key != home:
         row.home_key, row.since, row.moved_by = home, now, username
+        row.synced_at, row.audit_through = None, 0
     session.flush()
 
 

@@ -32,6 +32,7 @@ def test_a_bundle_goes_from_the_village_to_the_central_book(village, book_url, t
     assert code == 0 and f"entries of {ACHM} (#1-#" in out and stick.exists()
     code, out, _ = run(capsys, "sync", "import", str(stick), *central_db)
     assert code == 0 and "(a group new to this book)" in out
+    assert "records (meetings, loans, rice…)" in out
     assert f"sansam user grant NAME --role coordinator --group {ACHM}" in out
     code, out, _ = run(capsys, "sync", "import", str(stick), *central_db)
     assert code == 0 and f"Nothing new for {ACHM}" in out

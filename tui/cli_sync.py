@@ -94,16 +94,19 @@ def cmd_export(args: argparse.Namespace, open_book: Opener) -> int:
 def cmd_import(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
         summary = book.write(lambda s: import_bundle(s, args.file))
-    if summary.new_entries == 0:
+    if summary.new_entries == summary.records == summary.audit_events == 0:
+        older = " or older than the last bundle taken" if summary.stale else ""
         print(
-            f"Nothing new for {summary.group_code}: this book already holds every entry in "
-            f"the bundle (up to #{summary.head_seq})."
+            f"Nothing new for {summary.group_code}: the bundle holds nothing this book lacks"
+            f"{older} (entries up to #{summary.head_seq})."
         )
         return 0
     new = " (a group new to this book)" if summary.new_group else ""
     print(
         f"Imported {summary.new_entries:,} new entries of {summary.group_code}{new} from "
-        f"book {summary.signer}; the book now holds up to #{summary.head_seq}."
+        f"book {summary.signer}; the book now holds up to #{summary.head_seq}. "
+        f"{summary.records:,} records (meetings, loans, rice…) and {summary.audit_events:,} "
+        "audit events were taken with them."
     )
     if summary.new_group:  # nobody holds a role in it here yet, the administrator neither
         print(
