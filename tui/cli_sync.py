@@ -95,11 +95,12 @@ def cmd_import(args: argparse.Namespace, open_book: Opener) -> int:
     with open_book(args) as book:
         summary = book.write(lambda s: import_bundle(s, args.file))
     if summary.new_entries == summary.records == summary.audit_events == 0:
-        older = " or older than the last bundle taken" if summary.stale else ""
-        print(
-            f"Nothing new for {summary.group_code}: the bundle holds nothing this book lacks"
-            f"{older} (entries up to #{summary.head_seq})."
+        why = (
+            "this book already took this bundle or a newer one"
+            if summary.stale
+            else "the bundle holds nothing this book lacks"
         )
+        print(f"Nothing new for {summary.group_code}: {why} (entries up to #{summary.head_seq}).")
         return 0
     new = " (a group new to this book)" if summary.new_group else ""
     print(
