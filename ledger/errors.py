@@ -26,6 +26,10 @@ class InvalidAmount(LedgerError):
     """An amount that is not exact, not finite, zero where it may not be, or too large."""
 
 
+class InvalidDate(LedgerError):
+    """A typed date that is not YYYY-MM-DD, not a day of the calendar, or out of range."""
+
+
 class UnknownCommodity(LedgerError):
     """A commodity code the ledger does not keep."""
 

@@ -6,8 +6,9 @@ positive for a debit. ``txn_id`` becomes the entry's idempotency key within its 
 importing the same file twice posts nothing the second time.
 
 The import is all or nothing: it runs in the caller's unit of work, and the first bad row
-raises ``JournalImportError`` naming the row, so the caller's rollback leaves the book as
-it was. It streams the file, posting in batches, so a million entries fit in memory.
+raises ``JournalImportError`` naming the row (and the field), so the caller's rollback
+leaves the book as it was; a file with a header and no row is refused as the wrong file.
+It streams the file, posting in batches, so a million entries fit in memory.
 """
 
 from __future__ import annotations
@@ -123,8 +124,9 @@ class _Importer:
                     f"({pending.date.isoformat()} and {date_text}).",
                 )
             pending.lines.append((self.row_number, *self._posting(account, code, amount_text)))
-        if pending is not None:
-            self._queue(pending)
+        if pending is None:
+            raise JournalImportError(None, "The file has a header but no rows under it.")
+        self._queue(pending)
         self._flush()
 
     def _start(
@@ -143,14 +145,17 @@ class _Importer:
 
     def _posting(self, account: str, code: str, amount_text: str) -> tuple[str, str, int]:
         row = self.row_number
+        field = "account"
         try:
             if account not in self.valid_names:
                 account_type(account)
                 self.valid_names.add(account)
+            field = "commodity"
             commodity_code = commodity(code).code
+            field = "amount"
             minor = parse_amount(amount_text, commodity_code)
         except LedgerError as exc:
-            raise JournalImportError(row, str(exc)) from None
+            raise JournalImportError(row, f"{field}: {exc}") from None
         if minor == 0:
             raise JournalImportError(row, "The amount is zero; leave the row out.")
         return account, commodity_code, minor

@@ -3,20 +3,23 @@
 Header: ``code,name_latin,joined_on`` and optionally ``name_khmer,sex,phone,household,
 id_poor,id_poor_number,role``. All rows or none; a member already in the book with the
 same details is left as is (re-importing the file changes nothing), with different
-details the file is refused, naming the field.
+details the file is refused, naming the field. A file with a header and no member is
+refused too: it is the wrong file or the wrong sheet. Khmer digits are read as digits in
+the code, the phone number, ``id_poor`` and ``joined_on``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from ledger.csvfile import cell_code, cell_date
 from ledger.errors import ImportRejected, LedgerError, UnknownMember
 from ledger.members import MemberRecord, add_member, find_member
+from ledger.money import latin_digits
 from ledger.permissions import allow
 from ledger.xlsxfile import read_table
 
@@ -45,7 +48,7 @@ def import_members(
     seen: dict[str, int] = {}
     for row, values in read_table(path, required=REQUIRED, optional=OPTIONAL, sheet="members"):
         rows += 1
-        code = values["code"]
+        code = cell_code(row, values, "code")
         if code in seen:
             raise ImportRejected(row, f"Member {code} appears twice (first at row {seen[code]}).")
         seen[code] = row
@@ -65,26 +68,23 @@ def import_members(
         added += 1
         if on_progress and rows % 50 == 0:
             on_progress(rows)
+    if not rows:
+        raise ImportRejected(None, "The file has a header but no members under it.")
     if on_progress:
         on_progress(rows)
     return MemberImportSummary(rows, added, unchanged)
 
 
 def _details(row: int, values: dict[str, str]) -> dict[str, object]:
-    try:
-        joined = dt.date.fromisoformat(values["joined_on"])
-    except ValueError:
-        raise ImportRejected(
-            row, f"joined_on {values['joined_on']!r} is not a date written as YYYY-MM-DD."
-        ) from None
-    level = values.get("id_poor", "") or "0"
+    joined = cell_date(row, values, "joined_on")
+    level = latin_digits(values.get("id_poor", "")) or "0"
     if level not in ("0", "1", "2"):
-        raise ImportRejected(row, f"id_poor is {level!r}; write 0 (none), 1 or 2.")
+        raise ImportRejected(row, f"id_poor is {values['id_poor'][:20]!r}; write 0 (none), 1 or 2.")
     return {
         "name_latin": values["name_latin"],
         "name_khmer": values.get("name_khmer") or None,
         "sex": values.get("sex") or "X",
-        "phone": values.get("phone") or None,
+        "phone": latin_digits(values.get("phone", "")) or None,
         "household": values.get("household") or None,
         "id_poor": int(level),
         "id_poor_number": values.get("id_poor_number") or None,

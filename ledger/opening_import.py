@@ -6,7 +6,8 @@ voluntary_savings,share_value,share_money_held``) and the group's cash box, bank
 social fund are posted as opening entries against ``Equity:Opening balances``, one
 entry per member and one for the group, through the one write path. Re-importing the
 same balances changes nothing; different balances for a member already opened are
-refused. Loans still owed on the cut-off date have their own file
+refused. A file with no member and no group amount is refused as the wrong file. Loans
+still owed on the cut-off date have their own file
 (``ledger.opening_loans``), since a member may owe more than one.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ledger.chart import GroupAccounts
-from ledger.csvfile import cell_amount
+from ledger.csvfile import cell_amount, cell_code
 from ledger.cycles import current_cycle
 from ledger.errors import IdempotencyConflict, ImportRejected, LedgerError, UnknownMember
 from ledger.groups import get_group
@@ -82,7 +83,7 @@ def import_opening_balances(
         )
 
     for row, values in read_table(path, required=REQUIRED, optional=OPTIONAL, sheet="opening"):
-        code = values["member"]
+        code = cell_code(row, values, "member")
         if code in seen:
             raise ImportRejected(row, f"Member {code} appears twice (first at row {seen[code]}).")
         seen[code] = row
@@ -118,6 +119,12 @@ def import_opening_balances(
     for label, amount in (("cash box", cash_box), ("bank", bank), ("social fund", social_fund)):
         if amount < 0:
             raise ImportRejected(None, f"The opening {label} cannot be negative.")
+    if not seen and not (cash_box or bank or social_fund):
+        raise ImportRejected(
+            None,
+            "The file has a header but no member under it, and no cash box, bank or social "
+            "fund was given: there is nothing to import.",
+        )
     entry(
         0,
         f"group:{group.uuid}",

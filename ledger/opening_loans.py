@@ -1,6 +1,7 @@
 """Starting from paper: the loans members still owe on the cut-off date.
 
-A CSV with header ``member,product,amount,disbursed_on,outstanding`` and optionally
+A CSV file or Excel workbook (a "loans" sheet, or its first) with header
+``member,product,amount,disbursed_on,outstanding`` and optionally
 ``instalments_left,purpose``, one row per loan (a member may have several). Each loan
 is recorded as lent on its paper date for its original amount, with the principal still
 ``outstanding`` on the cut-off date carried into the book: posted to the loan's own
@@ -24,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.chart import GroupAccounts
-from ledger.csvfile import cell_amount, cell_date, read_csv
+from ledger.csvfile import cell_amount, cell_code, cell_count, cell_date
 from ledger.errors import ImportRejected, LedgerError, UnknownMember
 from ledger.groups import get_group
 from ledger.loan_products import ProductRecord, list_products
@@ -34,6 +35,7 @@ from ledger.models import Loan, new_uuid
 from ledger.money import format_minor
 from ledger.permissions import allow
 from ledger.posting import EntryRequest, Line, post_entries
+from ledger.xlsxfile import read_table
 
 REQUIRED = ("member", "product", "amount", "disbursed_on", "outstanding")
 OPTIONAL = ("instalments_left", "purpose")
@@ -70,7 +72,7 @@ def import_opening_loans(
     products = {p.code: p for p in list_products(session, group_id)}
     rows = [
         _parse(session, group_id, group.currency, products, as_of, row, values)
-        for row, values in read_csv(path, required=REQUIRED, optional=OPTIONAL)
+        for row, values in read_table(path, required=REQUIRED, optional=OPTIONAL, sheet="loans")
     ]
     if not rows:
         raise ImportRejected(None, "The file has no loans.")
@@ -169,7 +171,7 @@ def _parse(
     row: int,
     values: dict[str, str],
 ) -> _Row:
-    code = values["member"]
+    code = cell_code(row, values, "member")
     try:
         member = find_member(session, group_id, code)
     except UnknownMember as exc:
@@ -197,13 +199,7 @@ def _parse(
         raise ImportRejected(
             row, f"{code} joined on {member.joined_on.isoformat()}, after the loan was lent."
         )
-    left = values.get("instalments_left", "")
-    if left:
-        if not left.isdigit() or not 1 <= int(left) <= 520:
-            raise ImportRejected(row, f"instalments_left {left!r} is not a number from 1 to 520.")
-        instalments = int(left)
-    else:
-        instalments = product.term_periods
+    instalments = cell_count(row, values, "instalments_left", 1, 520) or product.term_periods
     purpose = values.get("purpose", "").strip() or "Carried over from the paper books"
     if len(purpose) > 500:
         raise ImportRejected(row, "purpose is longer than 500 characters.")

@@ -9,7 +9,8 @@ the meeting (the same value if on several); ``loan_repayment`` pays the member's
 oldest first. Each meeting is opened, filled and closed
 through the meeting service, so the same rules apply as in the app.
 
-All or nothing: the first bad row is named and nothing is written. A date whose meeting
+All or nothing: the first bad row is named and nothing is written (a file with a header
+and no row is refused as the wrong file). A date whose meeting
 is already closed with the same sheet is skipped, so re-importing a file changes nothing.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ledger.csvfile import cell_amount, cell_bool, cell_date
+from ledger.csvfile import cell_amount, cell_bool, cell_code, cell_date
 from ledger.errors import ImportRejected, LedgerError
 from ledger.groups import get_group
 from ledger.loans import repay_member_loans
@@ -101,9 +102,7 @@ def import_meetings(
                 raise ImportRejected(row, f"The rows of {date.isoformat()} must be together.")
             sheets.append(_Sheet(date, row, []))
         sheet = sheets[-1]
-        member = values["member"]
-        if not member:
-            raise ImportRejected(row, "member is empty.")
+        member = cell_code(row, values, "member")
         if any(code == member for _r, code, _a in sheet.rows):
             raise ImportRejected(row, f"{member} has two rows for {date.isoformat()}.")
         attended = cell_bool(row, values, "attended")
@@ -132,6 +131,8 @@ def import_meetings(
         if values.get("comment"):
             sheet.comment = values["comment"]
 
+    if not sheets:
+        raise ImportRejected(None, "The file has a header but no rows of a meeting under it.")
     recorded = present = handled = 0
     for sheet in sheets:
         if sheet.counted is None:

@@ -15,17 +15,22 @@ A cell becomes the text a person typed, never a float:
 - a date (a number with a date format) is ISO text, 2026-03-15 (with its time, if any);
 - TRUE and FALSE are "TRUE" and "FALSE", as Excel writes them to CSV.
 
-A formula (``=SUM(B2:B9)``) or an error (``#DIV/0!``) is refused like ``read_csv``
-refuses one: the file must hold the values. The workbook is opened read-only without
-evaluating anything; its first sheet is read, or the sheet named like the import (a
-"members" sheet for the member import) when there is one. Blank rows are skipped; a
-value in a column without a header is refused rather than silently dropped.
+A formula (``=SUM(B2:B9)``, with or without a value computed by the spreadsheet), an error
+(``#DIV/0!``) or text holding a control character is refused like ``read_csv`` refuses
+one: the file must hold the values. A file that is not a workbook, or a workbook damaged
+anywhere (openpyxl then raises whatever its zip or XML parser raised), is refused with one
+plain sentence naming the row where reading stopped, never a Python exception.
+
+The workbook is opened read-only without evaluating anything; its first sheet is read, or
+the sheet named like the import (a "members" sheet for the member import) when there is
+one. Blank rows are skipped; a value in a column without a header is refused rather than
+silently dropped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import zipfile
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -33,14 +38,15 @@ from typing import Any, BinaryIO
 
 import openpyxl
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
-from ledger.csvfile import read_csv
-from ledger.errors import ImportRejected
+from ledger.csvfile import CONTROL, check_header, control_reason, open_refusal, read_csv
+from ledger.errors import ImportRejected, LedgerError
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 # Spreadsheet formats openpyxl cannot read: the treasurer saves them again as .xlsx.
 OTHER_SPREADSHEETS = (".xls", ".xlsb", ".ods", ".numbers")
+# The first bytes of an old binary Office file (.xls, .doc), whatever its name says.
+_OLE2 = b"\xd0\xcf\x11\xe0"
 _FORMULA_START = ("=", "@")
 # A float holds every whole number up to 2^53 exactly; beyond, its digits are made up.
 _EXACT_WHOLE = 2**53
@@ -55,24 +61,26 @@ def read_table(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """The rows of an import file: an Excel workbook by its suffix, else CSV."""
     suffix = Path(path).suffix.lower()
-    if suffix in XLSX_SUFFIXES or _is_zip(path):
+    start = _first_bytes(path)
+    if suffix in XLSX_SUFFIXES or start == b"PK\x03\x04":
         return read_xlsx(path, required=required, optional=optional, sheet=sheet)
-    if suffix in OTHER_SPREADSHEETS:
+    if suffix in OTHER_SPREADSHEETS or start == _OLE2:
+        kind = f"{suffix} files" if suffix in OTHER_SPREADSHEETS else "old Excel (.xls) files"
         raise ImportRejected(
             None,
-            f"Sansam cannot read {suffix} files. Open it in the spreadsheet and save it as "
+            f"Sansam cannot read {kind}. Open it in the spreadsheet and save it as "
             "'Excel Workbook (.xlsx)' or as 'CSV UTF-8 (.csv)'.",
         )
     return read_csv(path, required=required, optional=optional)
 
 
-def _is_zip(path: str | Path) -> bool:
+def _first_bytes(path: str | Path) -> bytes:
     """A workbook saved under another name (an .xlsx renamed .csv) is still read as one."""
     try:
         with open(path, "rb") as handle:
-            return handle.read(4) == b"PK\x03\x04"
+            return handle.read(4)
     except OSError:
-        return False  # the CSV reader names the missing file
+        return b""  # the CSV reader names the missing file, or the folder
 
 
 def read_xlsx(
@@ -85,28 +93,59 @@ def read_xlsx(
     """Yield (row number as the spreadsheet shows it, {column: stripped text})."""
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below, after the last row
-    except FileNotFoundError:
-        raise ImportRejected(None, f"There is no file {str(path)!r}.") from None
     except OSError as exc:
-        raise ImportRejected(None, f"{str(path)!r} cannot be read ({exc.strerror}).") from None
+        raise open_refusal(path, exc) from None
     with handle:
-        book = _open(handle, Path(path).name)
+        name = Path(path).name
+        book = _open(handle, name)
         try:
-            yield from _rows(_sheet(book, sheet), required, optional)
+            yield from _rows(_sheet(book, sheet), required, optional, name)
         finally:
-            book.close()
+            with contextlib.suppress(Exception):  # a damaged archive may fail to close too
+                book.close()
 
 
 def _open(handle: BinaryIO, name: str) -> Any:
     # From the open file, not the name: openpyxl would refuse a workbook by its suffix.
     try:
         return openpyxl.load_workbook(handle, read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ImportRejected(
+    except Exception:  # see _damaged
+        raise _damaged(name, None) from None
+
+
+def _damaged(name: str, row: int | None) -> ImportRejected:
+    """A file openpyxl cannot read. A damaged or foreign file makes it raise almost any
+    exception (a bad zip, XML or number, a missing part, a key, an index...): each one
+    means the same to the treasurer, so each is said the same way."""
+    if row is None:
+        return ImportRejected(
             None,
             f"{name} is not an Excel workbook (.xlsx) Sansam can read. Save it from the "
             "spreadsheet as 'Excel Workbook (.xlsx)' or as 'CSV UTF-8 (.csv)'.",
-        ) from None
+        )
+    return ImportRejected(
+        row,
+        f"{name} is damaged here and cannot be read further. Open it in the spreadsheet "
+        "and save it again as 'Excel Workbook (.xlsx)' or as 'CSV UTF-8 (.csv)'.",
+    )
+
+
+def _cells(ws: Any, name: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The sheet's rows, numbered as the spreadsheet shows them. In read-only mode the
+    sheet's XML is parsed as it is read, so a damaged part fails here, mid-sheet."""
+    rows = iter(ws.iter_rows())
+    number = 0
+    while True:
+        number += 1
+        try:
+            cells = next(rows)
+        except StopIteration:
+            return
+        except LedgerError:
+            raise
+        except Exception:  # see _damaged
+            raise _damaged(name, number) from None
+        yield number, cells
 
 
 def _sheet(book: Any, wanted: str | None) -> Any:
@@ -121,15 +160,15 @@ def _sheet(book: Any, wanted: str | None) -> Any:
 
 
 def _rows(
-    ws: Any, required: Sequence[str], optional: Sequence[str]
+    ws: Any, required: Sequence[str], optional: Sequence[str], name: str
 ) -> Iterator[tuple[int, dict[str, str]]]:
     ws.reset_dimensions()  # some programs write a wrong size: read every cell there is
     header: list[str] | None = None
-    for number, cells in enumerate(ws.iter_rows(), start=1):
+    for number, cells in _cells(ws, name):
         if header is None:
             texts = [_text(number, cell, index) for index, cell in enumerate(cells)]
             if any(texts):
-                header = _header(number, ws.title, texts, required, optional)
+                header = check_header(number, texts, required, optional, sheet=ws.title)
             continue
         values = dict.fromkeys((c for c in header if c), "")
         filled = False
@@ -150,34 +189,6 @@ def _rows(
             yield number, values
     if header is None:
         raise ImportRejected(None, f"The sheet {ws.title!r} is empty; expected a header row.")
-
-
-def _header(
-    row: int,
-    title: str,
-    texts: list[str],
-    required: Sequence[str],
-    optional: Sequence[str],
-) -> list[str]:
-    columns = [t.lower() for t in texts]
-    known = (*required, *optional)
-    missing = [c for c in required if c not in columns]
-    unknown = [c for c in columns if c and c not in known]
-    twice = sorted({c for c in columns if c and columns.count(c) > 1})
-    if missing or unknown or twice:
-        problems = []
-        if missing:
-            problems.append(f"lacks {', '.join(missing)}")
-        if unknown:
-            problems.append(f"has unknown column(s) {', '.join(unknown)}")
-        if twice:
-            problems.append(f"names {', '.join(twice)} twice")
-        raise ImportRejected(
-            row,
-            f"The header of sheet {title!r} {' and '.join(problems)}; the columns are "
-            f"{','.join(required)}" + (f" (optional: {','.join(optional)})." if optional else "."),
-        )
-    return columns
 
 
 def _text(row: int, cell: Any, index: int, column: str = "") -> str:
@@ -210,7 +221,10 @@ def _text(row: int, cell: Any, index: int, column: str = "") -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    return str(value).strip()
+    text = str(value).strip()
+    if CONTROL.search(text):
+        raise ImportRejected(row, control_reason(where, text))
+    return text
 
 
 def _number(value: float) -> str:
