@@ -30,6 +30,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,13 +254,15 @@ def read_bundle(path: str | Path) -> dict[str, Any]:
             data = handle.read(MAX_BUNDLE_BYTES + 1)
     except FileNotFoundError:
         raise SyncRejected(f"There is no file {str(path)!r}.") from None
-    except (OSError, EOFError):
+    except IsADirectoryError:
+        raise SyncRejected(f"{str(path)!r} is a folder; choose the bundle file in it.") from None
+    except (OSError, EOFError, zlib.error):
         raise SyncRejected(f"{Path(path).name} is not a Sansam sync bundle.") from None
     if len(data) > MAX_BUNDLE_BYTES:
         raise SyncRejected(f"{Path(path).name} is larger than any bundle Sansam writes.")
     try:
         document = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise SyncRejected(f"{Path(path).name} is not a Sansam sync bundle.") from None
     if not isinstance(document, dict) or not isinstance(document.get("payload"), dict):
         raise SyncRejected(f"{Path(path).name} is not a Sansam sync bundle.")

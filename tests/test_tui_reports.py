@@ -179,7 +179,7 @@ async def test_a_period_that_ends_before_it_starts_is_refused(app_book, tmp_path
         await fill(pilot, screen, start="2026-13-01", end="2026-10-01")
         await pilot.press("ctrl+s")
         await finish(pilot)
-        assert "write the date as YYYY-MM-DD" in screen_text(pilot)
+        assert "there is no month 13" in screen_text(pilot)
     assert not list(tmp_path.rglob("*.pdf*"))
 
 

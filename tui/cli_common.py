@@ -9,7 +9,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ledger.errors import InvalidEntry, LedgerError
+from ledger.csvfile import parse_date
+from ledger.errors import InvalidDate, InvalidEntry, LedgerError
 from ledger.money import parse_amount
 
 Opener = Callable[[argparse.Namespace], Any]
@@ -33,10 +34,11 @@ def bind(open_book: Opener) -> Callable[[Any], Callable[[argparse.Namespace], in
 
 
 def date_arg(text: str) -> dt.date:
+    """A date option, checked as imports check dates (YYYY-MM-DD, on the calendar)."""
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date written as YYYY-MM-DD") from None
+        return parse_date(text)
+    except InvalidDate as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def amount_arg(text: str, currency: str, label: str) -> int:

@@ -8,6 +8,7 @@ otherwise each write again.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -17,21 +18,22 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label, Static
 
-from ledger.errors import InvalidAmount, LedgerError
-from ledger.money import commodity, parse_amount
+from ledger.csvfile import parse_date
+from ledger.errors import InvalidAmount, InvalidDate, LedgerError
+from ledger.money import commodity, latin_digits, parse_amount
 from tui.words import t
 
 if TYPE_CHECKING:
     from tui.app import SansamApp
 
 T = TypeVar("T")
-_KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+_DATE_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 
 def read_amount(text: str, currency: str, *, allow_empty: bool = True) -> int:
     """An amount as a treasurer types it: "5000", "5,000", "5 000" or in Khmer digits
     ("៥០០០"); empty is zero. Refused with a sentence saying what is wrong."""
-    cleaned = text.translate(_KHMER_DIGITS).replace(" ", "").replace("\u00a0", "")
+    cleaned = latin_digits(text).replace(" ", "").replace("\u00a0", "")
     if not cleaned:
         if allow_empty:
             return 0
@@ -74,9 +76,13 @@ def date_text(day: dt.date | None) -> str:
 
 
 def read_date(text: str) -> dt.date:
+    """A date typed in a field, checked as imports check them (on the calendar, 1900-2099)."""
+    cleaned = latin_digits(text).strip()
     try:
-        return dt.date.fromisoformat(text.strip().translate(_KHMER_DIGITS))
-    except ValueError:
+        return parse_date(cleaned)
+    except InvalidDate as exc:
+        if _DATE_SHAPE.fullmatch(cleaned):  # the right shape, but not a day that exists
+            raise LedgerError(str(exc)) from None
         raise LedgerError(
             f"{text!r}: " + t("write the date as YYYY-MM-DD, e.g. 2026-11-22.")
         ) from None
