@@ -26,10 +26,9 @@ from pathlib import Path
 
 from ledger.errors import ImportRejected, InvalidDate, LedgerError
 from ledger.money import latin_digits, parse_amount
+from ledger.plain_text import CONTROL
 
 _FORMULA_START = ("=", "@")
-# Unicode category Cc (C0 and C1 controls), as the ledger refuses them in every text.
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", re.ASCII)
 # Dates an import may name: wide enough for any member's joining, narrow enough to catch
 # 0001 and 9999 typed by mistake. Posting, meeting and loan rules narrow it further.

@@ -52,6 +52,7 @@ from ledger.models import (
 )
 from ledger.money import format_minor, from_minor, to_minor
 from ledger.permissions import Actor, PermissionDenied, allow
+from ledger.plain_text import has_control
 
 
 class LoanError(LedgerError):
@@ -236,6 +237,8 @@ def apply_for_loan(
     purpose = (purpose or "").strip()
     if not purpose or len(purpose) > 500:
         raise LoanError("Write the loan's purpose (up to 500 characters).")
+    if has_control(purpose):
+        raise LoanError("The purpose contains control characters (such as tabs); type it again.")
     for label, votes in (("for", votes_for), ("against", votes_against)):
         if votes is not None and votes < 0:
             raise LoanError(f"Votes {label} cannot be negative.")

@@ -51,6 +51,7 @@ from ledger.models import (
 from ledger.money import format_minor, to_minor
 from ledger.periods import closed_through
 from ledger.permissions import allow
+from ledger.plain_text import has_control
 from ledger.posting import EntryRequest, Line, post_entries
 from ledger.queries import open_meeting_of
 from ledger.rice import kg
@@ -672,6 +673,8 @@ def close_meeting(
         )
     difference = counted - summary.expected_cash
     note = (comment or "").strip()
+    if has_control(note):
+        raise MeetingError("The comment contains control characters (such as tabs); type it again.")
     if difference and not note:
         raise MeetingError(
             f"The counted cash is {format_minor(abs(difference), group.currency)} "

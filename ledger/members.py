@@ -13,13 +13,13 @@ from ledger.chart import open_member_accounts
 from ledger.errors import MemberError, UnknownMember
 from ledger.models import Group, Member, new_uuid
 from ledger.permissions import allow, may_read_personal
+from ledger.plain_text import has_control
 
 SEXES = {"F": "F", "M": "M", "X": "X", "FEMALE": "F", "MALE": "M", "W": "F"}
 ROLES = ("member", "treasurer", "chair", "secretary")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 _PHONE = re.compile(r"^\+?[0-9 ]{6,20}$")
 _KHMER = re.compile("[\u1780-\u17ff]")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ def _text(value: str | None, label: str, limit: int, *, required: bool = False) 
         return None
     if len(value) > limit:
         raise MemberError(f"The {label} is longer than {limit} characters.")
-    if _CONTROL.search(value):
+    if has_control(value):
         raise MemberError(f"The {label} contains control characters.")
     return value
 

@@ -14,7 +14,6 @@ savepoint so that a refusal leaves nothing behind.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid as uuid_module
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -52,6 +51,7 @@ from ledger.models import (
 )
 from ledger.money import COMMODITIES, MAX_POSTING_MINOR, format_minor, from_minor, to_minor
 from ledger.permissions import allow_posting
+from ledger.plain_text import has_control
 from ledger.queries import chain_head
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
@@ -60,8 +60,6 @@ FUTURE_LIMIT = dt.timedelta(days=366)
 MAX_MEMO = 500
 MAX_AUTHOR = 100
 MAX_KEY = 200
-# Unicode category Cc (C0 and C1 controls): tabs, NUL, escapes. One regex, not a loop.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CHUNK = 500  # ids per IN (...) list: well under every engine's parameter limit
 
 
@@ -309,7 +307,7 @@ def _check_text(value: object, label: str, limit: int, *, required: bool) -> Non
         raise InvalidEntry(f"The {label} is empty.")
     if len(value) > limit:
         raise InvalidEntry(f"The {label} is longer than {limit} characters.")
-    if _CONTROL.search(value):
+    if has_control(value):
         raise InvalidEntry(f"The {label} contains control characters (such as tabs or NUL).")
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from ledger.chart import GroupAccounts, balance_of
 from ledger.loans import (
     LoanError,
+    apply_for_loan,
     loan_statement,
     repay_at_meeting,
 )
@@ -112,3 +113,13 @@ def test_repayments_from_the_collection_sheet(book, lent, tmp_path):
     too_much.write_text(header + "2026-01-19,M01,yes,,,,,,,999999,0\n", encoding="utf-8")
     with pytest.raises(ImportRejected, match=r"Row 2: M01: .*settles all of M01's loans"):
         book.write(lambda s: import_meetings(s, v.group.id, too_much, today=TODAY))
+
+
+def test_a_purpose_with_control_characters_is_refused(book, lent):
+    v, _loan = lent
+    with pytest.raises(LoanError, match="purpose contains control characters"):
+        book.write(
+            lambda s: apply_for_loan(
+                s, v.group.id, "M02", "W4", khr(10_000), purpose="Seeds\x00", applied_on=CYCLE_START
+            )
+        )

@@ -108,6 +108,8 @@ def test_a_cash_count_that_is_short_needs_a_comment_and_is_posted(book):
     book.write(lambda s: set_line(s, m.id, "M01", savings=khr(2000), voluntary_savings=khr(8000)))
     with pytest.raises(MeetingError, match=r"500 KHR less than expected.*write a comment"):
         book.write(lambda s: close_meeting(s, m.id, khr(9500)))
+    with pytest.raises(MeetingError, match="control characters"):  # pasted from a terminal
+        book.write(lambda s: close_meeting(s, m.id, khr(9500), comment="Torn\x1b[2J note"))
     closed = book.write(lambda s: close_meeting(s, m.id, khr(9500), comment="Torn 500 riel note"))
     assert closed.difference == -500
     b = balances(book, v.group.id)
