@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ledger.chart import open_member_accounts
 from ledger.errors import MemberError, UnknownMember
 from ledger.models import Group, Member, new_uuid
+from ledger.money import latin_digits
 from ledger.permissions import allow, may_read_personal
 from ledger.plain_text import has_control
 
@@ -104,7 +105,7 @@ def add_member(
 ) -> MemberRecord:
     """Add a member (joining mid-cycle is fine) and open their savings and share accounts."""
     allow(session, "record", group_id)
-    code = code.strip()
+    code = latin_digits(code).strip()  # M០៧ typed in Khmer digits is M07
     if not _CODE.match(code):
         raise MemberError(
             f"{code!r} is not a usable member code: 1 to 32 letters, digits, '.', '-' or '_'."
@@ -163,7 +164,7 @@ def add_member(
 
 def find_member(session: Session, group_id: int, code: str) -> MemberRecord:
     member = session.execute(
-        select(Member).where(Member.group_id == group_id, Member.code == code.strip())
+        select(Member).where(Member.group_id == group_id, Member.code == latin_digits(code).strip())
     ).scalar_one_or_none()
     if member is None:
         raise UnknownMember(f"The group has no member with code {code.strip()!r}.")

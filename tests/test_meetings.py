@@ -189,9 +189,10 @@ def test_a_member_joins_mid_cycle_and_another_leaves(book):
 
     joiner = book.write(
         lambda s: add_member(
-            s, v.group.id, "M04", name_latin="Lim Srey", sex="F", joined_on=CYCLE_START + WEEK
+            s, v.group.id, "M០៤", name_latin="Lim Srey", sex="F", joined_on=CYCLE_START + WEEK
         )
     )
+    assert joiner.code == "M04"  # typed in Khmer digits, kept as the register writes it
     m2 = open_(book, v.group.id, CYCLE_START + WEEK)
 
     def sheet(s):
