@@ -109,7 +109,15 @@ class Book:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_book_engine(url)
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        reads = self.engine
+        if self.engine.dialect.name == "postgresql":
+            # PostgreSQL's default, READ COMMITTED, lets each statement see what committed
+            # since the one before: verify or a statement of several queries run while a
+            # treasurer posts would mix two states of the book (balances from before a
+            # meeting, its postings from after) and report tampering that is not there.
+            # REPEATABLE READ gives a read session one snapshot, as SQLite's WAL does.
+            reads = self.engine.execution_options(isolation_level="REPEATABLE READ")
+        self._read = sessionmaker(reads, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(sansam_write=True), expire_on_commit=False
         )
