@@ -34,9 +34,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Every benchmark, one after the other, figures into bench/out/*.json and docs/PERFORMANCE.md:
+# 80 minutes or so on 2 cores. BENCH_ARGS=--quick is a smoke run of a few minutes (its figures go
+# to bench/out/ only). The peers are compared when installed: apt-get install hledger ledger.
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/ledger_bench.py
-	$(BIN)/python bench/statements_bench.py
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
