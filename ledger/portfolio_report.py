@@ -29,8 +29,7 @@ from ledger.portfolio import (
     LoanAtDate,
     PortfolioError,
     PortfolioFigures,
-    loans_at_date,
-    portfolio,
+    portfolio_with_loans,
 )
 from ledger.queries import chain_head
 
@@ -82,10 +81,9 @@ def portfolio_report(
     if by not in LEVELS:
         raise PortfolioError(f"The portfolio is by {', '.join(LEVELS)}; not {by!r}.")
     wanted = None if codes is None else sorted(set(codes))
-    rows = portfolio(session, as_of=as_of, by=by, group_codes=wanted)
+    rows, loans = portfolio_with_loans(session, as_of=as_of, by=by, group_codes=wanted)
     groups = [g for g in list_groups(session) if wanted is None or g.code in wanted]
     seq, fingerprint = book_fingerprint(session, groups)
-    loans = loans_at_date(session, as_of=as_of, group_codes=wanted)
     return PortfolioReport(
         as_of=as_of,
         by=by,
