@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Date, DateTime, Select, delete, insert, select
@@ -88,8 +89,9 @@ class TableSpec:
     def table(self) -> str:
         return self.model.__tablename__
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
+        """The columns a row carries (read for every row, so worked out once)."""
         return tuple(
             c.name for c in self.model.__table__.columns if c.name not in ("id", "group_id")
         )
