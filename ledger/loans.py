@@ -36,7 +36,7 @@ from ledger.loan_products import ProductRecord, get_product, list_products, prod
 from ledger.loan_schedule import build_schedule
 from ledger.loan_state import Instalment, InstalmentStatus, Payment, Standing, allocate, standing
 from ledger.meeting_calendar import meeting_dates
-from ledger.members import find_member, get_member
+from ledger.members import MemberRecord, find_member, get_member
 from ledger.models import (
     Group,
     Loan,
@@ -50,7 +50,7 @@ from ledger.models import (
     ShareoutDeduction,
     new_uuid,
 )
-from ledger.money import format_minor, from_minor, to_minor
+from ledger.money import format_minor, to_minor
 from ledger.permissions import Actor, PermissionDenied, allow
 from ledger.plain_text import has_control
 
@@ -422,8 +422,8 @@ def repay_at_meeting(session: Session, meeting_id: int, loan_id: int, amount: Mo
     meeting = _open_meeting(session, meeting_id)
     loan = loan_row(session, loan_id)
     currency = get_group(session, meeting.group_id).currency
-    row = session.get(MeetingRepayment, (meeting_id, loan_id))
     if amount is None:
+        row = session.get(MeetingRepayment, (meeting_id, loan_id))
         if row is not None:
             session.delete(row)
             session.flush()
@@ -431,9 +431,18 @@ def repay_at_meeting(session: Session, meeting_id: int, loan_id: int, amount: Mo
     if loan.status not in ("disbursed", "written_off") or loan.group_id != meeting.group_id:
         raise LoanError(f"Loan #{loan.number} is {loan.status}; it has nothing to repay.")
     minor = to_minor(amount, expected=currency)
+    owed = loan_statements(session, [loan], on=meeting.meeting_date)[0]
+    return _put_repayment(session, meeting, loan, minor, owed)
+
+
+def _put_repayment(
+    session: Session, meeting: Meeting, loan: Loan, minor: int, owed: LoanStatement
+) -> int:
+    """The sheet's repayment row of one loan, checked against ``owed`` (the loan's
+    statement on the meeting's date, worked out once by the caller)."""
+    currency = owed.currency
     if minor <= 0:
         raise LoanError("A repayment must be more than zero.")
-    owed = loan_statement(session, loan_id, on=meeting.meeting_date)
     if minor > owed.owed_now:
         what = "has" if owed.state == "written off" else "is settled by"
         left = " left to recover" if owed.state == "written off" else " at this meeting"
@@ -441,8 +450,9 @@ def repay_at_meeting(session: Session, meeting_id: int, loan_id: int, amount: Mo
             f"Loan #{loan.number} {what} {format_minor(owed.owed_now, currency)}{left}; "
             f"{format_minor(minor, currency)} is more than is owed."
         )
+    row = session.get(MeetingRepayment, (meeting.id, loan.id))
     if row is None:
-        row = MeetingRepayment(meeting_id=meeting_id, loan_id=loan_id, group_id=meeting.group_id)
+        row = MeetingRepayment(meeting_id=meeting.id, loan_id=loan.id, group_id=meeting.group_id)
         session.add(row)
     row.amount = minor
     session.flush()
@@ -456,19 +466,32 @@ def repay_member_loans(session: Session, meeting_id: int, member_code: str, amou
     older one fully before the newer one gets anything.
     """
     meeting = _open_meeting(session, meeting_id)
-    currency = get_group(session, meeting.group_id).currency
     member = find_member(session, meeting.group_id, member_code)
+    _repay_member(session, meeting, member, amount)
+
+
+def _repay_member(session: Session, meeting: Meeting, member: MemberRecord, amount: Money) -> None:
+    """Spread ``amount`` over the member's loans, oldest first; each loan's statement is
+    worked out once, for all her loans together."""
+    currency = get_group(session, meeting.group_id).currency
     remaining = to_minor(amount, expected=currency)
-    loans = [x for x in loans_of_member(session, member.id) if x.status == "disbursed"]
+    loans = list(
+        session.execute(
+            select(Loan)
+            .where(Loan.member_id == member.id, Loan.status == "disbursed")
+            .order_by(Loan.number)
+        ).scalars()
+    )
     if not loans:
         raise LoanError(f"{member.code} has no loan to repay.")
     owed_total = 0
-    for loan in loans:
-        owed = loan_statement(session, loan.id, on=meeting.meeting_date).owed_now
-        owed_total += owed
-        part = min(remaining, owed)
+    for loan, statement in zip(
+        loans, loan_statements(session, loans, on=meeting.meeting_date), strict=True
+    ):
+        owed_total += statement.owed_now
+        part = min(remaining, statement.owed_now)
         if part:
-            repay_at_meeting(session, meeting_id, loan.id, from_minor(part, currency))
+            _put_repayment(session, meeting, loan, part, statement)
             remaining -= part
     if remaining:
         raise LoanError(
@@ -493,7 +516,7 @@ def set_member_repayment(
         session.delete(row)
     session.flush()
     if amount is not None and amount.amount > 0:
-        repay_member_loans(session, meeting_id, member_code, amount)
+        _repay_member(session, meeting, member, amount)
 
 
 def split_repayment(statement: LoanStatement, amount: int) -> dict[str, int]:

@@ -22,23 +22,22 @@ from moneyed import Money
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.chart import (
-    GroupAccounts,
-    balance_of,
-    member_account_ids,
-)
+from ledger.chart import GroupAccounts, balance_of, member_balances
 from ledger.cycles import CycleRecord, current_cycle
 from ledger.errors import MeetingError, SheetError
 from ledger.groups import get_group
 from ledger.loans import (
     check_bank_covers_loans,
     loan_statement,
+    loan_statements,
     schedule_at_disbursement,
     split_repayment,
 )
-from ledger.members import MemberRecord, find_member, get_member, list_members, mark_exited
+from ledger.members import MemberRecord, find_member, list_members, mark_exited
 from ledger.models import (
+    Account,
     Cycle,
+    Group,
     JournalEntry,
     Loan,
     Meeting,
@@ -344,7 +343,11 @@ def set_line(
             f"{meeting.meeting_date.isoformat()} (joined {_date(member.joined_on)}, "
             f"left {_date(member.exited_on)})."
         )
-    currency = get_group(session, meeting.group_id).currency
+    cycle, currency = session.execute(
+        select(Cycle, Group.currency)
+        .join(Group, Group.id == Cycle.group_id)
+        .where(Cycle.id == meeting.cycle_id)
+    ).one()
     given = {
         "savings": savings,
         "voluntary_savings": voluntary_savings,
@@ -362,9 +365,7 @@ def set_line(
             raise SheetError(f"{_label(name)} cannot be negative.")
         amounts[name] = amount
     line = SheetLine(member.id, member.code, member.name_latin, attended, **amounts)
-    cycle = session.get(Cycle, meeting.cycle_id)
-    assert cycle is not None
-    _check_line(session, line, member, cycle, member_account_ids(session, member.id), currency)
+    _check_line(session, line, member, cycle, currency)
 
     row = session.get(MeetingLine, (meeting_id, member.id))
     if row is None:
@@ -732,13 +733,13 @@ def _entries(
     cash = accounts.get("cash_box").id
     title = f"Meeting #{meeting.number} {meeting.meeting_date.isoformat()}"
     # (phase, request), posted in phase order: 0 everything that pays in (contributions,
-    # grants, reversals that bring cash back), 1 cash taken to the bank, 2 cash brought
-    # from the bank, 3 everything else that pays out (withdrawals, expenses, payouts),
-    # 4 members leaving, 5 the cash count. The social fund and members' savings only rise
-    # before phase 3 and only fall in it, towards a final state that is valid, so no entry
-    # in between takes one below zero; deposits go before bank withdrawals for the same
-    # reason. That is why a member's withdrawal is its own entry, apart from what the
-    # member paid in at the same meeting.
+    # grants, reversals that bring cash back), 1 cash taken to and brought from the bank,
+    # in an order where each fits (``_fitting_bank_order``), 2 loans lent from the bank,
+    # 3 everything else that pays out (withdrawals, expenses, payouts), 4 members leaving,
+    # 5 the cash count. The social fund and members' savings only rise before phase 3 and
+    # only fall in it, towards a final state that is valid, so no entry in between takes
+    # one below zero. That is why a member's withdrawal is its own entry, apart from what
+    # the member paid in at the same meeting.
     planned: list[tuple[int, EntryRequest]] = []
 
     def request(key: str, memo: str, lines: list[tuple[int, int]]) -> EntryRequest:
@@ -754,14 +755,26 @@ def _entries(
             author=author,
         )
 
+    # The lines' members and their share money held, in two queries for the whole sheet.
+    line_members = [line.member_id for line in summary.lines]
+    uuids = dict(
+        session.execute(select(Member.id, Member.uuid).where(Member.id.in_(line_members))).all()
+    )
+    held_by_account = dict(
+        session.execute(
+            select(Account.id, Account.balance).where(
+                Account.member_id.in_(line_members), Account.role == "share_money_held"
+            )
+        ).all()
+    )
     for line in summary.lines:
-        member = get_member(session, line.member_id)
-        ids = accounts.ids(member.id)
-        held_before = -balance_of(session, ids["share_money_held"])  # credit-normal
+        ids = accounts.ids(line.member_id)
+        held_before = -held_by_account[ids["share_money_held"]]  # credit-normal
         bought, held_after = _shares_bought(line.share_money, held_before, cycle)
-        who = f"{title}: {member.code} {member.name_latin}"
+        who = f"{title}: {line.member_code} {line.member_name}"
+        member_uuid = uuids[line.member_id]
         paid_in = request(
-            f"line:{member.uuid}",
+            f"line:{member_uuid}",
             who,
             [
                 (cash, line.cash_in),
@@ -779,7 +792,7 @@ def _entries(
             planned.append((0, paid_in))
         if line.withdrawal:
             withdrawal = request(
-                f"withdrawal:{member.uuid}",
+                f"withdrawal:{member_uuid}",
                 f"{who}: withdrawal",
                 [(ids["voluntary_savings"], line.withdrawal), (cash, -line.withdrawal)],
             )
@@ -824,7 +837,7 @@ def _entries(
         }[item.kind]
         delta = item.cash_delta
         moved = request(key, memo, [(cash, delta), (counter, -delta)])
-        phase = {"bank_deposit": 1, "bank_withdrawal": 2}.get(item.kind, 0 if delta >= 0 else 3)
+        phase = {"bank_deposit": 1, "bank_withdrawal": 1}.get(item.kind, 0 if delta >= 0 else 3)
         planned.append((phase, moved))
 
     for moved in summary.repayments:
@@ -851,8 +864,9 @@ def _entries(
         lend = request(
             f"loan:{loan.uuid}", memo, [(loan.account_id, moved.amount), (source, -moved.amount)]
         )
-        # From the bank: after the deposits of phase 1, before the withdrawals of phase 2.
-        planned.append((3 if moved.source == "cash_box" else 1, lend))
+        # From the bank: once the bank moves of phase 1 are in (``check_bank_covers_loans``
+        # has made sure the bank holds them then).
+        planned.append((3 if moved.source == "cash_box" else 2, lend))
 
     difference = counted - summary.expected_cash
     if difference:
@@ -861,7 +875,58 @@ def _entries(
         counted_entry = request("count", memo, [(cash, difference), (over_short, -difference)])
         planned.append((5, counted_entry))
     planned.sort(key=lambda p: p[0])  # stable: sheet order within a phase
-    return [entry for _phase, entry in planned]
+    paid_in = [entry for phase, entry in planned if phase == 0]
+    bank_moves = [entry for phase, entry in planned if phase == 1]
+    if bank_moves:
+        bank = accounts.get("bank").id
+        held = {cash: meeting.opening_cash, bank: balance_of(session, bank)}
+        for entry in paid_in:
+            for line in entry.lines:
+                if line.account_id in held:
+                    held[line.account_id] += line.minor
+        bank_moves = _fitting_bank_order(bank_moves, cash, held)
+    return [
+        *paid_in,
+        *bank_moves,
+        *(entry for phase, entry in planned if phase > 1),
+    ]
+
+
+def _fitting_bank_order(
+    moves: list[EntryRequest], cash: int, held: dict[int, int]
+) -> list[EntryRequest]:
+    """Deposits and bank withdrawals in an order where each fits in what the cash box and
+    the bank hold at that moment (``held``: both accounts' balances after the pay-ins,
+    debit-normal; ``cash`` is the cash box's id).
+
+    A treasurer who brings 50,000 riel from the bank and takes 80,000 to it at the same
+    meeting may have less than 80,000 in the box before the withdrawal is counted; any
+    fixed order (all deposits first, say) refuses a sheet like that, though it ends well.
+    Deposits go first where they fit, then a withdrawal that fits; when nothing fits, the
+    next in the sheet's order goes and the posting refuses it, naming the account.
+    """
+
+    def moved(entry: EntryRequest) -> dict[int, int]:
+        delta = dict.fromkeys(held, 0)
+        for line in entry.lines:
+            if line.account_id in delta:
+                delta[line.account_id] += line.minor
+        return delta
+
+    deposits_first = sorted(moves, key=lambda entry: moved(entry)[cash] > 0)  # stable
+    ordered: list[EntryRequest] = []
+    while deposits_first:
+        fits = (
+            entry
+            for entry in deposits_first
+            if all(held[a] + d >= 0 for a, d in moved(entry).items())
+        )
+        pick = next(fits, deposits_first[0])
+        for account_id, delta in moved(pick).items():
+            held[account_id] += delta
+        ordered.append(pick)
+        deposits_first.remove(pick)
+    return ordered
 
 
 def _shares_bought(
@@ -909,11 +974,14 @@ def _check_leavers_owe_nothing(session: Session, meeting: Meeting, summary: Meet
 def _allocate_repayments(session: Session, meeting: Meeting) -> None:
     """Split each repayment on the sheet in its product's order (penalty, interest,
     principal by default), as the loan stands on the meeting's date."""
-    rows = session.execute(
-        select(MeetingRepayment).where(MeetingRepayment.meeting_id == meeting.id)
-    ).scalars()
-    for row in rows:
-        statement = loan_statement(session, row.loan_id, on=meeting.meeting_date)
+    pairs = session.execute(
+        select(MeetingRepayment, Loan)
+        .join(Loan, Loan.id == MeetingRepayment.loan_id)
+        .where(MeetingRepayment.meeting_id == meeting.id)
+        .order_by(Loan.number)
+    ).all()
+    statements = loan_statements(session, [loan for _row, loan in pairs], on=meeting.meeting_date)
+    for (row, _loan), statement in zip(pairs, statements, strict=True):
         if row.amount > statement.owed_now:
             raise MeetingError(
                 f"Loan #{statement.loan.number} is settled by "
@@ -986,11 +1054,23 @@ def _check_line(
     line: SheetLine,
     member: MemberRecord,
     cycle: Cycle,
-    ids: dict[str, int],
     currency: str,
 ) -> None:
+    """Refuse a row that buys more shares than a meeting allows, or withdraws more than
+    the member's voluntary savings (her balances read once, only when they matter)."""
+    needed = [
+        role
+        for role, amount in (
+            ("share_money_held", line.share_money),
+            ("voluntary_savings", line.withdrawal),
+        )
+        if amount
+    ]
+    if not needed:
+        return
+    balances = member_balances(session, member.id, needed)
     if line.share_money:
-        held = -balance_of(session, ids["share_money_held"])
+        held = -balances["share_money_held"]  # credit-normal
         bought, _rest = _shares_bought(line.share_money, held, cycle)
         if bought > cycle.max_shares_per_meeting:
             price = cycle.share_price or 0
@@ -1001,7 +1081,7 @@ def _check_line(
                 f"{format_minor(price, currency)} a share)."
             )
     if line.withdrawal:
-        available = -balance_of(session, ids["voluntary_savings"]) + line.voluntary_savings
+        available = -balances["voluntary_savings"] + line.voluntary_savings
         if line.withdrawal > available:
             raise SheetError(
                 f"{member.code} has {format_minor(available, currency)} of voluntary savings; "

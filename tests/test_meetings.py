@@ -332,6 +332,36 @@ def test_bank_deposit_and_withdrawal_at_one_meeting(book):
     assert (b("bank"), b("cash_box")) == (3000, 7000)
 
 
+def test_a_deposit_that_fits_only_after_the_bank_withdrawal_is_posted(book):
+    """Found by the meeting property test: the box holds 10,000; the treasurer brings
+    1,000 from the bank and takes 10,500 to it. Deposits used to be posted first, and
+    the close was refused ("Cash box has 10,000 KHR; this entry would take it to -500")
+    though the sheet ends with 500 in the box."""
+    v = make_vsla(book)
+    first = open_(book, v.group.id, CYCLE_START)
+
+    def fill_bank(s):
+        set_line(s, first.id, "M01", savings=khr(20000))
+        add_item(s, first.id, "bank_deposit", khr(20000))
+        return close_meeting(s, first.id, khr(0))
+
+    book.write(fill_bank)
+    m = open_(book, v.group.id, CYCLE_START + WEEK)
+
+    def sheet(s):
+        set_line(s, m.id, "M01", savings=khr(10000))
+        add_item(s, m.id, "bank_deposit", khr(10500))  # more than the box held before
+        add_item(s, m.id, "bank_withdrawal", khr(1000))
+        return close_meeting(s, m.id, khr(500))
+
+    closed = book.write(sheet)
+    assert closed.meeting.status == "closed"
+    b = balances(book, v.group.id)
+    assert (b("bank"), b("cash_box")) == (20000 + 10500 - 1000, 500)
+    with book.read() as s:
+        assert verify_book(s).ok
+
+
 def test_a_payout_beyond_the_social_fund_is_refused_when_entered(book):
     v = make_vsla(book)
     m = open_(book, v.group.id, CYCLE_START)
