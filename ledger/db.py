@@ -33,6 +33,25 @@ WRITE_ATTEMPTS = 8
 # PostgreSQL: serialization_failure, deadlock_detected. Both mean "run it again".
 RETRYABLE_PG_CODES = {"40001", "40P01"}
 _REFUSAL = re.compile(r"ledger: ([^\n]+)")
+# Set on a connection by a statement that changes the book's records (the audit trail
+# alone does not count): see ``Book.changes``.
+CHANGED_KEY = "sansam_changed"
+_CHANGING = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b(?!.{0,20}\baudit_events\b)", re.I | re.S)
+
+
+def _note_change(conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+    if _CHANGING.match(statement):
+        conn.info[CHANGED_KEY] = True
+
+
+class _Changes:
+    """How many committed units of work changed the book's records; shared by the
+    copies ``Book.as_user`` makes, so the signed-in book counts for the one opened."""
+
+    __slots__ = ("units",)
+
+    def __init__(self) -> None:
+        self.units = 0
 
 
 def default_book_path() -> Path:
@@ -109,6 +128,8 @@ class Book:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_book_engine(url)
+        self._changes = _Changes()
+        event.listen(self.engine, "before_cursor_execute", _note_change)
         reads = self.engine
         if self.engine.dialect.name == "postgresql":
             # PostgreSQL's default, READ COMMITTED, lets each statement see what committed
@@ -121,6 +142,13 @@ class Book:
         self._write = sessionmaker(
             self.engine.execution_options(sansam_write=True), expire_on_commit=False
         )
+
+    @property
+    def changes(self) -> int:
+        """Committed units of work that changed records, not only the audit trail: a
+        command that signed in and read (its sign-in is audited) made none, so the
+        command line need not back the book up after it."""
+        return self._changes.units
 
     @property
     def dialect(self) -> str:
@@ -169,9 +197,15 @@ class Book:
             try:
                 with self._write() as session, session.begin():
                     session.info[ACTOR_KEY] = self.actor
+                    connection = session.connection()
+                    connection.info.pop(CHANGED_KEY, None)  # a rolled-back attempt's
                     result = work(session)
                     write_pending(session)
-                    return result
+                    session.flush()
+                    changed = connection.info.pop(CHANGED_KEY, False)
+                if changed:
+                    self._changes.units += 1
+                return result
             except RecordedRefusal as refusal:
                 self._keep(refusal)  # rolled back above; the trace is kept on its own
                 raise

@@ -208,3 +208,34 @@ def test_a_loan_above_the_threshold_is_approved_by_the_coordinator(office, monke
     assert code == 0 and "approved by vanna as coordinator" in out, err
     code, out, _ = office("group", "show", "PK-01", "--json", **vanna)
     assert json.loads(out)["group"]["coordinator_approval_above"] == "1000000"
+
+
+def test_a_command_that_only_reads_leaves_no_backup_behind(office, sansam, book_url):
+    """Every command signs in, and the sign-in is audited; only a command that changed
+    the records backs the book up when it ends (at a million entries the copy takes
+    seconds, which a coordinator would wait for after every report)."""
+    from ledger.backup import book_file, list_backups
+
+    path = book_file(book_url)
+    if path is None:
+        pytest.skip("the book is a server database: it is backed up with its own tools")
+
+    def newest() -> int:
+        return max((b.stat().st_mtime_ns for b in list_backups(path)), default=0)
+
+    before = newest()
+    for args in (("balances",), ("verify",), ("group", "list"), ("summary",)):
+        code, _out, err = as_admin(sansam, *args)
+        assert code == 0, err
+    code, _out, _err = sansam("balances", user="sophea", secret="not-the-password")
+    assert code != 0
+    assert newest() == before
+    code, out, err = as_admin(sansam, "audit", "--json")
+    assert code == 0, err
+    assert sum(1 for event in json.loads(out) if event["action"] == "sign_in") >= 4
+
+    code, _out, err = as_admin(
+        sansam, "group", "create", "PK-03", "--cycle-start", "2026-01-05", *GROUP_ARGS
+    )
+    assert code == 0, err
+    assert newest() > before
