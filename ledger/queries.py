@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from moneyed import Money
 from sqlalchemy import select
@@ -24,8 +25,14 @@ POSTING_ENTRY = (JournalEntry.group_id == Posting.group_id) & (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BalanceRow:
+class BalanceRow(NamedTuple):
+    """One account's line of the trial balance.
+
+    A named tuple, not a dataclass: a federation's book has tens of thousands of
+    accounts, and a tuple is built straight from the database row at a fraction of a
+    frozen dataclass's cost (the trial balance target is 100 ms at a million entries).
+    """
+
     group_code: str
     account_id: int
     account: str
@@ -66,7 +73,9 @@ def trial_balance(session: Session, group_id: int | None = None) -> TrialBalance
         query = query.where(Account.group_id == group_id)
     else:
         query = only_readable(session, query, Account.group_id)
-    rows = tuple(BalanceRow(*row) for row in session.execute(query))
+    # Core rows on the session's connection: the ORM's per-row loading adds nothing to
+    # plain columns but time.
+    rows = tuple(map(BalanceRow._make, session.connection().execute(query).all()))
     totals: dict[str, int] = defaultdict(int)
     for row in rows:
         totals[row.commodity] += row.balance_minor
