@@ -7,7 +7,7 @@ convention (Assets:..., Liabilities:...) so exports read naturally.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -148,18 +148,29 @@ class GroupAccounts:
 
 def member_account_ids(session: Session, member_id: int) -> dict[str, int]:
     """One member's accounts by role, without loading the whole group's chart."""
-    rows = session.execute(
-        select(Account.role, Account.id).where(
-            Account.member_id == member_id, Account.role.is_not(None)
+    return members_account_ids(session, [member_id])[member_id]
+
+
+def members_account_ids(session: Session, member_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Several members' accounts by role, in one query per 500 members (a batch of
+    statements reads a thousand members' accounts)."""
+    found: dict[int, dict[str, int]] = {member_id: {} for member_id in member_ids}
+    unique = sorted(found)
+    for k in range(0, len(unique), 500):
+        rows = session.execute(
+            select(Account.member_id, Account.role, Account.id).where(
+                Account.member_id.in_(unique[k : k + 500]), Account.role.is_not(None)
+            )
         )
-    )
-    found = {role: account_id for role, account_id in rows}
-    missing = [t.role for t in MEMBER_ACCOUNTS if t.role not in found]
-    if missing:
-        raise UnknownAccount(
-            f"Member #{member_id} has no {missing[0].replace('_', ' ')} account; "
-            "the chart of accounts is incomplete."
-        )
+        for member_id, role, account_id in rows:
+            found[member_id][role] = account_id
+    for member_id, roles in found.items():
+        missing = [t.role for t in MEMBER_ACCOUNTS if t.role not in roles]
+        if missing:
+            raise UnknownAccount(
+                f"Member #{member_id} has no {missing[0].replace('_', ' ')} account; "
+                "the chart of accounts is incomplete."
+            )
     return found
 
 

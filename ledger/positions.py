@@ -7,6 +7,7 @@ handful of indexed reads however long the group's history is.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Integer, func, select
@@ -102,31 +103,60 @@ def meeting_payments(
 ) -> MeetingPayments:
     """Social fund and fines paid and meetings attended at closed meetings, from
     ``start`` to ``end`` (both included; None: without that bound)."""
+    return members_meeting_payments(session, [member], start, end)[member.id]
+
+
+def members_meeting_payments(
+    session: Session,
+    members: Sequence[MemberRecord],
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> dict[int, MeetingPayments]:
+    """``meeting_payments`` of many members at once (a batch of statements): the sums
+    grouped by member, and the days their groups met, in two queries per 500 members."""
     held_when = Meeting.status == "closed"
     if start is not None:
         held_when &= Meeting.meeting_date >= start
     if end is not None:
         held_when &= Meeting.meeting_date <= end
-    paid = session.execute(
-        select(
-            func.coalesce(func.sum(MeetingLine.social_fund), 0),
-            func.coalesce(
-                func.sum(MeetingLine.fine_late + MeetingLine.fine_absent + MeetingLine.fine_other),
-                0,
-            ),
-            func.coalesce(func.sum(func.cast(MeetingLine.attended, Integer)), 0),
+    paid: dict[int, tuple[int, int, int]] = {}
+    ids = sorted({member.id for member in members})
+    for k in range(0, len(ids), 500):
+        rows = session.execute(
+            select(
+                MeetingLine.member_id,
+                func.coalesce(func.sum(MeetingLine.social_fund), 0),
+                func.coalesce(
+                    func.sum(
+                        MeetingLine.fine_late + MeetingLine.fine_absent + MeetingLine.fine_other
+                    ),
+                    0,
+                ),
+                func.coalesce(func.sum(func.cast(MeetingLine.attended, Integer)), 0),
+            )
+            .join(Meeting, Meeting.id == MeetingLine.meeting_id)
+            .where(MeetingLine.member_id.in_(ids[k : k + 500]), held_when)
+            .group_by(MeetingLine.member_id)
         )
-        .join(Meeting, Meeting.id == MeetingLine.meeting_id)
-        .where(MeetingLine.member_id == member.id, held_when)
-    ).one()
-    held = select(func.count()).where(Meeting.group_id == member.group_id, held_when)
-    if member.joined_on:
-        held = held.where(Meeting.meeting_date >= member.joined_on)
-    if member.exited_on:
-        held = held.where(Meeting.meeting_date <= member.exited_on)
-    return MeetingPayments(
-        int(paid[0]), int(paid[1]), int(paid[2]), session.execute(held).scalar_one()
-    )
+        for member_id, fund, fines, attended in rows:
+            paid[member_id] = (int(fund), int(fines), int(attended))
+    met: dict[int, list[dt.date]] = {}
+    for group_id in sorted({member.group_id for member in members}):
+        met[group_id] = list(
+            session.execute(
+                select(Meeting.meeting_date).where(Meeting.group_id == group_id, held_when)
+            ).scalars()
+        )
+    result = {}
+    for member in members:
+        held = sum(
+            1
+            for day in met[member.group_id]
+            if (member.joined_on is None or day >= member.joined_on)
+            and (member.exited_on is None or day <= member.exited_on)
+        )
+        result[member.id] = MeetingPayments(*paid.get(member.id, (0, 0, 0)), held)
+    return result
 
 
 def member_position(session: Session, member_id: int) -> MemberPosition:
