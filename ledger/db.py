@@ -129,7 +129,7 @@ class Book:
         self.url = url
         self.engine = create_book_engine(url)
         self._changes = _Changes()
-        event.listen(self.engine, "before_cursor_execute", _note_change)
+        self._count_changes()
         reads = self.engine
         if self.engine.dialect.name == "postgresql":
             # PostgreSQL's default, READ COMMITTED, lets each statement see what committed
@@ -142,6 +142,25 @@ class Book:
         self._write = sessionmaker(
             self.engine.execution_options(sansam_write=True), expire_on_commit=False
         )
+
+    def _count_changes(self) -> None:
+        """Count each commit of a transaction that ran a changing statement. The flag
+        lives on the connection from its transaction's first such statement to its end
+        (commit counts it, rollback drops it), so nothing here touches the database or
+        takes a lock earlier than the work itself does."""
+        changes = self._changes
+
+        def counted(conn: Any) -> None:
+            if conn.info.pop(CHANGED_KEY, False):
+                changes.units += 1
+
+        def dropped(conn: Any) -> None:
+            conn.info.pop(CHANGED_KEY, None)
+
+        event.listen(self.engine, "before_cursor_execute", _note_change)
+        event.listen(self.engine, "begin", dropped)
+        event.listen(self.engine, "rollback", dropped)
+        event.listen(self.engine, "commit", counted)
 
     @property
     def changes(self) -> int:
@@ -197,15 +216,9 @@ class Book:
             try:
                 with self._write() as session, session.begin():
                     session.info[ACTOR_KEY] = self.actor
-                    connection = session.connection()
-                    connection.info.pop(CHANGED_KEY, None)  # a rolled-back attempt's
                     result = work(session)
                     write_pending(session)
-                    session.flush()
-                    changed = connection.info.pop(CHANGED_KEY, False)
-                if changed:
-                    self._changes.units += 1
-                return result
+                    return result
             except RecordedRefusal as refusal:
                 self._keep(refusal)  # rolled back above; the trace is kept on its own
                 raise
