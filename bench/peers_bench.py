@@ -632,7 +632,7 @@ def render_section(results: dict[str, Any], command: str, json_path: str) -> str
             f"Exports: ledger {ex['ledger']['mb']:,} MB in {ex['ledger']['wall_s']:,.1f} s, "
             f"beancount {ex['beancount']['mb']:,} MB in {ex['beancount']['wall_s']:,.1f} s, "
             f"CSV {ex['csv']['mb']:,} MB in {ex['csv']['wall_s']:,.1f} s (process wall time "
-            "of `sansam journal export`, which also backs the book up when it ends); the CSV "
+            "of `sansam journal export`: start-up, sign-in, writing the file); the CSV "
             f"loads into the raw table in {r['raw_load']['seconds']:,.1f} s.",
             "",
             *size_table(r),
