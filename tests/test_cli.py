@@ -132,3 +132,28 @@ def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(book_url):
     proc.stdout.close()  # the reader is gone before a line is written
     _out, err = proc.communicate(timeout=60)
     assert b"went wrong" not in err and b"Traceback" not in err
+
+
+@pytest.mark.parametrize("changes", [False, True], ids=["browsed", "changed"])
+def test_quitting_the_app_backs_up_a_book_it_changed(tmp_path, monkeypatch, capsys, changes):
+    """The app is where a treasurer does her work: the book is backed up when she quits
+    it, as after a command, when the session changed records (only then)."""
+    from ledger.backup import list_backups
+
+    path = tmp_path / "village.sqlite"
+    assert run(capsys, "init", "--db", str(path))[0] == 0
+
+    def app(book, *, idle_minutes):  # stands in for the terminal app's session
+        if changes:
+            book.write(lambda s: s.execute(text("UPDATE groups SET name = name")))
+        with book.read() as s:
+            s.execute(text("SELECT count(*) FROM accounts"))
+        return 0
+
+    monkeypatch.setattr("tui.app.run_app", app)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert run(capsys, "--db", str(path))[0] == 0
+    assert [b.name.endswith("-close.sqlite") for b in list_backups(path)] == (
+        [True] if changes else []
+    )

@@ -248,6 +248,7 @@ def cmd_app(args: argparse.Namespace) -> int:
             raise LedgerError(
                 "This book has no users yet: run `sansam init` to create its administrator."
             )
+        cli_backup.remember(book)  # the treasurer's day of work is backed up when she quits
         return run_app(book, idle_minutes=idle_minutes())
 
 
