@@ -392,16 +392,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.count = 3
         g, m, y = lb.QUICK_SIZES[0]
         shape = lb.Shape(g, m, y, f"{g}x{m}x{y}")
-    suffix = "-quick" if args.quick else ""
-    doc = args.out or (lb.OUT_DIR / "PERFORMANCE-quick.md" if args.quick else lb.DEFAULT_DOC)
-    json_path = args.json or lb.OUT_DIR / f"meeting_bench{suffix}.json"
-    lb.OUT_DIR.mkdir(parents=True, exist_ok=True)
+    doc, json_path = lb.outputs(args, "meeting_bench")
     if args.render:
-        saved = json.loads(args.render.read_text(encoding="utf-8"))
-        body = render_section(saved, saved["command"], lb.shown(args.render))
-        lb.write_block(doc, SECTION, "bench/meeting_bench.py", body)
-        print(f"Wrote {lb.shown(doc)} from {lb.shown(args.render)}.")
-        return 0
+        return lb.render_saved(args.render, doc, SECTION, "bench/meeting_bench.py", render_section)
     work = Path(tempfile.mkdtemp(prefix="meeting-", dir=lb.OUT_DIR))
     results: dict[str, Any] = {
         "started": dt.datetime.now().isoformat(timespec="seconds"),

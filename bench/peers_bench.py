@@ -685,16 +685,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         shapes = [lb.Shape(g, m, y, f"{g}x{m}x{y}") for g, m, y in lb.QUICK_SIZES]
     else:
         shapes = lb.parse_sizes(args.sizes)
-    suffix = "-quick" if args.quick else ""
-    doc = args.out or (lb.OUT_DIR / "PERFORMANCE-quick.md" if args.quick else lb.DEFAULT_DOC)
-    json_path = args.json or lb.OUT_DIR / f"peers_bench{suffix}.json"
-    lb.OUT_DIR.mkdir(parents=True, exist_ok=True)
+    doc, json_path = lb.outputs(args, "peers_bench")
     if args.render:
-        saved = json.loads(args.render.read_text(encoding="utf-8"))
-        body = render_section(saved, saved["command"], lb.shown(args.render))
-        lb.write_block(doc, SECTION, "bench/peers_bench.py", body)
-        print(f"Wrote {lb.shown(doc)} from {lb.shown(args.render)}.")
-        return 0
+        return lb.render_saved(args.render, doc, SECTION, "bench/peers_bench.py", render_section)
 
     missing = [t for t in ("hledger", "ledger") if shutil.which(t) is None]
     if bean_query() is None:
