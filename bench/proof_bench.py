@@ -19,14 +19,10 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shlex
 import shutil
-import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # tests.proof_workers, and ledger/ from the work tree
     sys.path.insert(0, str(ROOT))
 
+import ledger_bench as lb  # noqa: E402  (bench/, the script's own folder)
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -102,82 +99,10 @@ def pg_facts(admin_url: str) -> dict[str, Any]:
 # --- the machine ---------------------------------------------------------------------------
 
 
-class LoadSampler:
-    """The 1-minute load average every few seconds: other work on a shared machine
-    changes these figures, and the reader should know how much there was."""
-
-    def __init__(self, every: float = 5.0) -> None:
-        self.samples: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
-
-    def _run(self, every: float) -> None:
-        while not self._stop.is_set():
-            self.samples.append(round(os.getloadavg()[0], 2))
-            self._stop.wait(every)
-
-    def __enter__(self) -> LoadSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def machine_facts() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    ram_gib = None
-    try:
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-        kib = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal:")
-        )
-        ram_gib = round(kib / 1024**2, 1)
-    except (OSError, StopIteration):
-        pass
-    return {
-        "cores": len(os.sched_getaffinity(0)),
-        "cpu": cpu,
-        "ram_gib": ram_gib,
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": metadata.version("sqlalchemy"),
-        "psycopg": metadata.version("psycopg"),
-        "git": _git_revision(),
-    }
-
-
-def _git_revision() -> str:
-    """The commit measured, and whether the code measured differed from it (read only)."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [
-                "git",
-                "status",
-                "--porcelain",
-                "--",
-                "ledger",
-                "migrations",
-                "tests/proof_workers.py",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.splitlines()
-    except OSError:
-        return "unknown"
-    return head + (" (with uncommitted changes)" if any(x.strip() for x in dirty) else "")
+    """The ledger benchmark's facts about the machine, and the PostgreSQL driver's
+    version (this benchmark runs on both engines)."""
+    return {**lb.machine_facts(), "psycopg": metadata.version("psycopg")}
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -201,7 +126,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     }
     if args.pg:
         results["postgresql"] = pg_facts(args.pg)
-    with LoadSampler() as sampler:
+    with lb.LoadSampler() as sampler:
         for engine in engines:
             book = sqlite_book(work, "crash") if engine == "sqlite" else pg_book(args.pg, "crash")
             with book as url:
@@ -265,7 +190,7 @@ def render_section(r: dict[str, Any], command: str, json_path: str, note: str) -
         f"Command: `{command}`  ",
         f"Run: {r['started']} to {r['finished']}, code at {m['git']}.",
         "",
-        f"**Machine.** {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM; {m['os']}; "
+        f"**Machine.** {m['cpu_model']}, {m['nproc']} cores, {m['ram_gib']} GiB RAM; {m['os']}; "
         f"{versions}. The 1-minute load average ranged {min(loads):.2f}–{max(loads):.2f} "
         f"(mean {sum(loads) / len(loads):.2f}) over the run, this run's own processes "
         "included." + (f" {note}" if note else ""),
