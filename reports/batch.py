@@ -3,19 +3,24 @@ one file per member, with progress for the screen that waits on it.
 
 Statements are made one at a time from an iterator (``ledger.member_statement``'s
 ``member_statements``), so a batch of a thousand members never holds a thousand
-statements' data at once; the flowables of one PDF are laid out as they are consumed.
+statements' data at once. A long batch is drawn on every core (``reports.pool``): each
+worker draws a chunk of statements, and one PDF is put back together from the chunks'
+PDFs in the batch's order (pypdf). A short batch is drawn here, in one document.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 from ledger.member_statement import MemberStatement
 from reports.layout import render_parts
 from reports.member_statement import statement_flowables, statement_page, statement_pdf
+from reports.pool import in_pool, worker_count
 from reports.text import Words
 
 Progress = Callable[[int], None]  # called with the number of statements done so far
@@ -29,27 +34,25 @@ def statements_pdf(
     size: str = "A4",
     now: dt.datetime | None = None,
     on_progress: Progress | None = None,
+    workers: int | None = None,
 ) -> tuple[bytes, int]:
     """Every statement in one PDF, each from a new page with its own footer and QR code;
-    returns the PDF and how many statements it holds."""
+    returns the PDF and how many statements it holds. ``workers`` is how many processes
+    draw a long batch (by default one per core, up to four; 1 draws it here)."""
     moment = now or dt.datetime.now()
-    done = 0
+    report = _counter(on_progress)
+    batch, processes = worker_count(statements, workers)
+    if processes == 1:
+        pdf = _one_pdf(batch, words=words, size=size, now=moment, on_part=lambda: report(1))
+        return pdf, report(0)
+    draw = partial(_one_pdf, words=words, size=size, now=moment)
 
-    def one_done() -> None:
-        nonlocal done
-        done += 1
-        if on_progress is not None:
-            on_progress(done)
+    def drawn() -> Iterator[bytes]:
+        for count, pdf in in_pool(batch, draw, processes):
+            yield pdf
+            report(count)
 
-    def parts():  # type: ignore[no-untyped-def]
-        for s in statements:
-            yield (
-                statement_flowables(s, words=words, size=size),
-                statement_page(s, words=words, size=size, now=moment),
-            )
-
-    pdf = render_parts(parts(), words, on_part=one_done)
-    return pdf, done
+    return _joined(drawn()), report(0)
 
 
 def statements_to_files(
@@ -60,19 +63,81 @@ def statements_to_files(
     size: str = "A4",
     now: dt.datetime | None = None,
     on_progress: Progress | None = None,
+    workers: int | None = None,
 ) -> list[Path]:
     """One PDF per member in ``directory``, named GROUP-MEMBER-END.pdf; a file of the
-    same name is replaced only once its new version is complete."""
+    same name is replaced only once its new version is complete. ``workers`` as for
+    ``statements_pdf``."""
     directory.mkdir(parents=True, exist_ok=True)
     moment = now or dt.datetime.now()
+    report = _counter(on_progress)
+    batch, processes = worker_count(statements, workers)
+    draw = partial(_files, directory=directory, words=words, size=size, now=moment)
+    chunks = ((1, draw([s])) for s in batch) if processes == 1 else in_pool(batch, draw, processes)
+    written: list[Path] = []
+    for count, paths in chunks:
+        written += paths
+        report(count)
+    return written
+
+
+def _one_pdf(
+    statements: Iterable[MemberStatement],
+    *,
+    words: Words,
+    size: str,
+    now: dt.datetime,
+    on_part: Callable[[], None] | None = None,
+) -> bytes:
+    parts = (
+        (
+            statement_flowables(s, words=words, size=size),
+            statement_page(s, words=words, size=size, now=now),
+        )
+        for s in statements
+    )
+    return render_parts(parts, words, on_part=on_part)
+
+
+def _files(
+    statements: list[MemberStatement], *, directory: Path, words: Words, size: str, now: dt.datetime
+) -> list[Path]:
     written: list[Path] = []
     for s in statements:
         stem = _UNSAFE.sub("_", f"{s.group.code}-{s.member.code}-{s.end:%Y%m%d}")
         path = directory / f"{stem}.pdf"
-        partial = path.with_suffix(".pdf.partial")
-        partial.write_bytes(statement_pdf(s, words=words, size=size, now=moment))
-        partial.replace(path)
+        partial_file = path.with_suffix(".pdf.partial")
+        partial_file.write_bytes(statement_pdf(s, words=words, size=size, now=now))
+        partial_file.replace(path)
         written.append(path)
-        if on_progress is not None:
-            on_progress(len(written))
     return written
+
+
+def _joined(pdfs: Iterable[bytes]) -> bytes:
+    """One PDF of the chunks' pages in order, titled as the first chunk is."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for pdf in pdfs:
+        reader = PdfReader(io.BytesIO(pdf))
+        if not writer.pages and reader.metadata:
+            writer.add_metadata(dict(reader.metadata))
+        writer.append(reader)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _counter(on_progress: Progress | None) -> Callable[[int], int]:
+    """A tally of statements done: ``tally(n)`` adds n, tells ``on_progress`` and returns
+    the total so far (``tally(0)`` just reads it)."""
+    done = 0
+
+    def tally(more: int) -> int:
+        nonlocal done
+        done += more
+        if more and on_progress is not None:
+            on_progress(done)
+        return done
+
+    return tally

@@ -12,6 +12,7 @@ from ledger.audit import audit_trail
 from ledger.groups import find_group
 from ledger.member_statement import member_statement, members_in_period
 from ledger.statement_check import statement_code
+from reports import pool
 from tests.conftest import DEMO_TODAY
 from tests.report_helpers import pdf_text
 from tui.cli import main
@@ -55,7 +56,13 @@ def test_one_statement_and_its_check(demo_book, demo_url, tmp_path, capsys):
     assert code == 2 and "not a Sansam statement code" in err
 
 
-def test_a_group_in_one_file_and_a_commune_one_file_each(demo_book, demo_url, tmp_path, capsys):
+@pytest.mark.parametrize("drawn_by", ["the command", "worker processes"])
+def test_a_group_in_one_file_and_a_commune_one_file_each(
+    demo_book, demo_url, tmp_path, capsys, monkeypatch, drawn_by
+):
+    if drawn_by == "worker processes":  # as a batch of a hundred statements or more would be
+        monkeypatch.setattr(pool, "POOL_FROM", 4)
+        monkeypatch.setattr(pool, "CHUNK", 3)
     out = tmp_path / "achm.pdf"
     code, said, err = run(
         capsys, demo_url, f"print statement --group SR-ACHM-01 {PERIOD} --lang en --out {out}"
@@ -69,6 +76,8 @@ def test_a_group_in_one_file_and_a_commune_one_file_each(demo_book, demo_url, tm
     text = pdf_text(out.read_bytes())
     assert all(m.name_latin in text for m in members)
     assert text.count("Member statement") == len(members)
+    where = [text.index(f"({m.code})") for m in members]  # "Member: Name (CODE)"
+    assert where == sorted(where)
     folder = tmp_path / "puok"
     code, said, err = run(
         capsys,

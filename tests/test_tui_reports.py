@@ -14,6 +14,7 @@ from ledger.audit import audit_trail
 from ledger.group_report import group_report
 from ledger.groups import find_group
 from ledger.member_statement import member_statement, members_in_period
+from reports import pool
 from reports.text import Words
 from tests.conftest import DEMO_TODAY
 from tests.report_helpers import pdf_text
@@ -85,7 +86,11 @@ async def test_a_member_statement_is_written_with_her_closing_savings(app_book, 
     assert not list(tmp_path.glob("*.partial"))
 
 
-async def test_every_member_in_one_pdf(app_book, tmp_path):
+@pytest.mark.parametrize("drawn_by", ["the app", "worker processes"])
+async def test_every_member_in_one_pdf(app_book, tmp_path, monkeypatch, drawn_by):
+    if drawn_by == "worker processes":  # as a group of a hundred members would be
+        monkeypatch.setattr(pool, "POOL_FROM", 4)
+        monkeypatch.setattr(pool, "CHUNK", 3)
     app = make_app(app_book)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_print_screen(pilot, tmp_path)
@@ -97,6 +102,8 @@ async def test_every_member_in_one_pdf(app_book, tmp_path):
         out = tmp_path / f"{ACHM}-statements-20261122.pdf"
     text = pdf_text(out.read_bytes())
     assert text.count("Member statement") == len(codes)
+    where = [text.index(f"({code})") for code in codes]  # "Member: Name (CODE)"
+    assert where == sorted(where)  # in the members' order, chunks and all
 
 
 async def test_the_group_report_for_a_period(app_book, tmp_path):
