@@ -210,6 +210,9 @@ def test_a_loan_above_the_threshold_is_approved_by_the_coordinator(office, monke
     assert json.loads(out)["group"]["coordinator_approval_above"] == "1000000"
 
 
+# Only a book in a file is backed up by Sansam; a server database is backed up with the
+# server's own tools, so this test has no PostgreSQL case (rather than a skipped one).
+@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 def test_a_command_that_only_reads_leaves_no_backup_behind(office, sansam, book_url):
     """Every command signs in, and the sign-in is audited; only a command that changed
     the records backs the book up when it ends (at a million entries the copy takes
@@ -217,8 +220,7 @@ def test_a_command_that_only_reads_leaves_no_backup_behind(office, sansam, book_
     from ledger.backup import book_file, list_backups
 
     path = book_file(book_url)
-    if path is None:
-        pytest.skip("the book is a server database: it is backed up with its own tools")
+    assert path is not None
 
     def newest() -> int:
         return max((b.stat().st_mtime_ns for b in list_backups(path)), default=0)
