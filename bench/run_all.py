@@ -227,10 +227,10 @@ def statements_block(
             f"{alone['per_s']:,.0f} statements/s ({alone['seconds']:,.0f} s), "
             f"peak {alone['peak_rss_mib']:,} MiB | | |"
         )
-    workers = r.get("worker_peak_rss_mib")
+    worker_peak = r.get("worker_peak_rss_mib")
     lines += [
         f"| Peak memory (RSS) | {r['peak_rss_mib']:,} MiB"
-        + (f" the batches' process; each worker at most {workers:,} MiB" if workers else "")
+        + (f" the batches' process; each worker at most {worker_peak:,} MiB" if worker_peak else "")
         + f" | < 300 MB | {'yes' if peak * 2**20 < 300e6 else '**no**'} |",
         "",
     ]
@@ -479,6 +479,29 @@ def summary_block(quick: bool, steps: dict[str, Any], doc: Path) -> str:
     return "\n".join(lines)
 
 
+# The benchmarks whose saved figures the summary's rows are made from.
+SUMMARY_SOURCES = ("ledger", "peers", "meeting", "statements", "app")
+
+
+def write_summary(doc: Path, quick: bool, steps: dict[str, Any]) -> None:
+    """Rewrite the summary table, but only from a full set of saved figures.
+
+    ``bench/out`` stays on the machine that ran the benchmarks, so a partial run on another
+    machine (``--only statements``) would otherwise drop every row it has no figures for
+    and understate the peak memory. Its own section is still rewritten; the summary then
+    waits for the missing figures."""
+    missing = [step for step in SUMMARY_SOURCES if _load(json_of(step, quick)) is None]
+    if missing:
+        lb.log(
+            f"summary left as it was: no saved figures for {', '.join(missing)} in "
+            f"{lb.shown(lb.OUT_DIR)}; run them (or put their JSON there and --render)"
+        )
+        return
+    lb.write_block(
+        doc, SUMMARY, "bench/run_all.py summary", summary_block(quick, steps, doc), first=True
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -521,13 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             figures = _load(json_of(step, args.quick))
             if step in steps and figures is not None:
                 write_section(doc, step, steps[step], machine, figures, json_of(step, args.quick))
-        lb.write_block(
-            doc,
-            SUMMARY,
-            "bench/run_all.py summary",
-            summary_block(args.quick, steps, doc),
-            first=True,
-        )
+        write_summary(doc, args.quick, steps)
         print(f"Wrote {lb.shown(doc)} from the saved figures.")
         return 0
     machine = lb.machine_facts()
@@ -548,9 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_section(doc, step, result, machine, figures, path)
     record = {"machine": machine, "steps": steps, "quick": args.quick}
     record_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    lb.write_block(
-        doc, SUMMARY, "bench/run_all.py summary", summary_block(args.quick, steps, doc), first=True
-    )
+    write_summary(doc, args.quick, steps)
     if not args.keep:
         shutil.rmtree(lb.ROOT / work, ignore_errors=True)
     print(summary_block(args.quick, steps, doc))

@@ -40,19 +40,19 @@ def statements_pdf(
     returns the PDF and how many statements it holds. ``workers`` is how many processes
     draw a long batch (by default one per core, up to four; 1 draws it here)."""
     moment = now or dt.datetime.now()
-    report = _counter(on_progress)
+    tally = _Tally(on_progress)
     batch, processes = worker_count(statements, workers)
     if processes == 1:
-        pdf = _one_pdf(batch, words=words, size=size, now=moment, on_part=lambda: report(1))
-        return pdf, report(0)
+        pdf = _one_pdf(batch, words=words, size=size, now=moment, on_part=lambda: tally.add(1))
+        return pdf, tally.done
     draw = partial(_one_pdf, words=words, size=size, now=moment)
 
     def drawn() -> Iterator[bytes]:
         for count, pdf in in_pool(batch, draw, processes):
             yield pdf
-            report(count)
+            tally.add(count)
 
-    return _joined(drawn()), report(0)
+    return _joined(drawn()), tally.done
 
 
 def statements_to_files(
@@ -70,14 +70,14 @@ def statements_to_files(
     ``statements_pdf``."""
     directory.mkdir(parents=True, exist_ok=True)
     moment = now or dt.datetime.now()
-    report = _counter(on_progress)
+    tally = _Tally(on_progress)
     batch, processes = worker_count(statements, workers)
     draw = partial(_files, directory=directory, words=words, size=size, now=moment)
     chunks = ((1, draw([s])) for s in batch) if processes == 1 else in_pool(batch, draw, processes)
     written: list[Path] = []
     for count, paths in chunks:
         written += paths
-        report(count)
+        tally.add(count)
     return written
 
 
@@ -128,16 +128,14 @@ def _joined(pdfs: Iterable[bytes]) -> bytes:
     return out.getvalue()
 
 
-def _counter(on_progress: Progress | None) -> Callable[[int], int]:
-    """A tally of statements done: ``tally(n)`` adds n, tells ``on_progress`` and returns
-    the total so far (``tally(0)`` just reads it)."""
-    done = 0
+class _Tally:
+    """Statements done so far, told to ``on_progress`` as they are added."""
 
-    def tally(more: int) -> int:
-        nonlocal done
-        done += more
-        if more and on_progress is not None:
-            on_progress(done)
-        return done
+    def __init__(self, on_progress: Progress | None) -> None:
+        self.done = 0
+        self.on_progress = on_progress
 
-    return tally
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.on_progress is not None:
+            self.on_progress(self.done)
